@@ -1,0 +1,13 @@
+"""momentsim: an agent-based market simulator of the customer journey.
+
+Stimulus -> ZMOT -> FMOT -> SMOT -> UMOT: what one consumer shares becomes the
+research of the next. See README.md and docs/ODD.md.
+"""
+
+from .api import Comparison, Result, build, compare, load, resolve, run, scenarios
+from .model import MarketModel
+from .params import ScenarioError
+from .scenario import Scenario, loads
+
+__all__ = ["Comparison", "MarketModel", "Result", "Scenario", "ScenarioError", "build", "compare",
+           "load", "loads", "resolve", "run", "scenarios"]

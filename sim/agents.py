@@ -1,0 +1,202 @@
+"""Consumer agents: one consumer's day on the customer journey.
+
+Each method says what happens at one moment of truth and calls the rules in
+:mod:`sim.rules`; the agent keeps only what it knows and remembers. Per-brand
+knowledge (awareness, attitude, expectation, purchases) is a row of the
+model's population arrays, so the model can record the whole population at
+once and the rows read like plain per-consumer lists.
+
+A day is synchronous: what a consumer shares today reaches others tomorrow
+(the model delivers stories and reviews after everyone has acted).
+"""
+
+from __future__ import annotations
+
+from enum import IntEnum
+
+import mesa
+
+from . import rules
+
+
+class Stage(IntEnum):
+    DORMANT = 0
+    STIMULUS = 1
+    ZMOT = 2
+    FMOT = 3
+    SMOT = 4
+    UMOT = 5
+
+
+class Consumer(mesa.Agent):
+    """A consumer: a segment, a channel mix, traits, and what it knows of each brand."""
+
+    def __init__(self, model, index: int, young: bool, attention: float, propensity: float,
+                 susceptibility: float):
+        super().__init__(model)
+        self.index = index
+        self.young = young
+        self.attention = attention  # daily exposure to media, from segment and channel mix
+        self.propensity = propensity  # personal chance of sharing an experience
+        self.susceptibility = susceptibility  # weight given to others' experiences
+        self.stage = Stage.DORMANT
+        # Per-brand rows of the model's population arrays (views: writes go to the model).
+        self.aware = model.aware[index]
+        self.attitude = model.attitude[index]
+        self.expectation = model.expectation[index]
+        self.purchases = model.purchases[index]
+        self.ad_exposure = model.ad_exposure[index]
+        self.inbox: list[tuple[int, float]] = []  # (brand, stars) of stories heard yesterday
+        self.triggered = False  # an ad or a story started a journey today
+        self.has_cycle = not model.params["market.new_category"]
+        self.last_brand = -1  # brand of the last purchase, -1 if none
+        self.last_satisfied = False
+        self.rebuy = False  # loyalty loop: going straight to the shelf for the last brand
+        self.bought = -1  # brand in use (SMOT) and being talked about (UMOT)
+        self.satisfied = False
+        self.rating = 0.0  # stars one would give the brand in use
+
+    # --- every day, in every stage --------------------------------------------
+
+    def step(self) -> None:
+        if self.inbox:
+            self.hear_stories()
+        self.see_ads()
+        ACTIONS[self.stage](self)
+
+    def hear_stories(self) -> None:
+        """Contacts' stories met yesterday: awareness, attitude, maybe a new journey."""
+        m = self.model
+        weight = m.params["wom.weight"] * self.susceptibility
+        for brand, stars in self.inbox:
+            self.aware[brand] = True
+            self.attitude[brand] = rules.move_attitude(float(self.attitude[brand]),
+                                                       rules.stars_signal(stars), weight)
+            if self.random.random() < m.params["wom.trigger"]:
+                self.triggered = True
+        self.inbox.clear()
+
+    def see_ads(self) -> None:
+        """Micro-moments: each brand's ads may reach the consumer today."""
+        random = self.random.random
+        for brand, chance in enumerate(self.ad_exposure.tolist()):
+            if chance and random() < chance:
+                m = self.model
+                self.aware[brand] = True
+                self.attitude[brand] = rules.move_attitude(float(self.attitude[brand]), 1.0,
+                                                           m.params["ads.persuasion"])
+                if random() < m.params["journey.ad_trigger"]:
+                    self.triggered = True
+
+    # --- the journey, one moment of truth a method ------------------------------
+
+    def wait_for_need(self) -> None:
+        """Dormant: the purchase cycle comes round, or an ad or a story starts a journey."""
+        if self.triggered or (self.has_cycle and self.random.random() < self.model.need_probability):
+            self.stage = Stage.STIMULUS
+        self.triggered = False
+
+    def respond_to_stimulus(self) -> None:
+        """Stimulus: a satisfied customer may go straight back to the brand (loyalty loop)."""
+        self.triggered = False
+        loyal = self.last_satisfied and self.last_brand >= 0
+        if loyal and self.random.random() < self.model.params["journey.loyal_skip_research"]:
+            self.rebuy = True
+            self.stage = Stage.FMOT
+        else:
+            self.stage = Stage.ZMOT
+
+    def research(self) -> None:
+        """ZMOT: search, read reviews, form an attitude and an expectation per brand."""
+        self.triggered = False
+        m, p = self.model, self.model.params
+        if self.random.random() >= m.leave_research:
+            return
+        for brand in range(m.n_brands):
+            if not self.aware[brand] and self.random.random() < p["journey.discovery"]:
+                self.aware[brand] = True
+            if not self.aware[brand]:
+                continue
+            available, recent_stars = m.reviews.recent(brand, p["reviews.read"])
+            if available:
+                weight = rules.review_weight(p["reviews.weight"], self.susceptibility, float(available),
+                                             float(p["reviews.read"]))
+                self.attitude[brand] = rules.move_attitude(float(self.attitude[brand]),
+                                                           rules.stars_signal(recent_stars), weight)
+            self.expectation[brand] = rules.expectation(float(self.attitude[brand]), m.hype[brand],
+                                                        p["expectation.neutral"],
+                                                        p["expectation.attitude_weight"])
+        self.stage = Stage.FMOT
+
+    def choose(self) -> None:
+        """FMOT: at the shelf, buy a brand or walk away."""
+        self.triggered = False
+        m = self.model
+        if self.rebuy:
+            brand = self.last_brand
+            self.rebuy = False
+        else:
+            loyal_to = [self.last_satisfied and b == self.last_brand for b in range(m.n_brands)]
+            probabilities = rules.choice_probabilities(self.attitude, self.aware, m.prices, loyal_to,
+                                                       **m.choice_weights)
+            brand = int(rules.pick(probabilities, self.random.random()))
+        if brand >= m.n_brands:  # walked away: the need stays unmet until it comes round again
+            m.day.walk_aways += 1
+            self.stage = Stage.DORMANT
+            return
+        m.record_purchase(brand, retained=rules.is_retention(self.last_brand, brand),
+                          first=self.last_brand < 0)
+        self.purchases[brand] += 1
+        self.bought = brand
+        self.has_cycle = True  # a customer now has the category's purchase cycle
+        self.stage = Stage.SMOT
+
+    def experience(self) -> None:
+        """SMOT: the product in use, judged against the expectation; service may save it."""
+        self.triggered = False
+        m, p = self.model, self.model.params
+        if self.random.random() >= m.leave_experience:
+            return
+        brand = self.bought
+        levers = m.levers[brand]
+        lived = rules.experience(levers["quality"], levers["quality_spread"], self.random.gauss(0.0, 1.0))
+        expected = float(self.expectation[brand])
+        self.satisfied = bool(rules.is_satisfied(lived, expected, p["experience.tolerance"]))
+        self.rating = rules.stars(lived, expected, p["experience.tolerance"])
+        if not self.satisfied and self.random.random() < levers["service_recovery"]:
+            self.satisfied = True
+            self.rating = p["experience.recovered_rating"]
+            m.day.recoveries[brand] += 1
+        m.day.count_experience(self.satisfied)
+        self.attitude[brand] = rules.move_attitude(float(self.attitude[brand]),
+                                                   rules.stars_signal(self.rating), p["experience.weight"])
+        self.last_brand = brand
+        self.last_satisfied = self.satisfied
+        self.stage = Stage.UMOT
+
+    def share(self) -> None:
+        """UMOT: tell contacts, post a review, both, or stay silent."""
+        self.triggered = False
+        m, p = self.model, self.model.params
+        brand = self.bought
+        spontaneous, prompted = rules.share_probabilities(
+            self.propensity, self.satisfied, p["sharing.negative_multiplier"],
+            m.levers[brand]["review_prompting"])
+        u = self.random.random()
+        if u < spontaneous:
+            m.tell(self.index, brand, self.rating, self.satisfied, private=True,
+                   public=self.random.random() < p["sharing.public_fraction"])
+        elif u < spontaneous + prompted:
+            m.tell(self.index, brand, self.rating, self.satisfied, private=False, public=True)
+        self.bought = -1
+        self.stage = Stage.DORMANT
+
+
+ACTIONS = {
+    Stage.DORMANT: Consumer.wait_for_need,
+    Stage.STIMULUS: Consumer.respond_to_stimulus,
+    Stage.ZMOT: Consumer.research,
+    Stage.FMOT: Consumer.choose,
+    Stage.SMOT: Consumer.experience,
+    Stage.UMOT: Consumer.share,
+}

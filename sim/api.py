@@ -1,0 +1,170 @@
+"""The Python API: load a scenario, override it, run it, get the table.
+
+The CLI, the app, the sweeps and the notebooks all go through these functions::
+
+    import sim
+    scenario = sim.load("baseline", {"sharing.negative_multiplier": 1})
+    result = sim.run(scenario, steps=180)
+    result.table.plot(x="step", y=["sentiment_ours", "sentiment_theirs"])
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+from tqdm.auto import tqdm
+
+from . import plots
+from .model import MarketModel
+from .scenario import Scenario
+from .scenario import load as _load_file
+from .scenario import shipped
+
+CSV_FLOAT_FORMAT = "%.10g"
+
+
+def load(name_or_path: str | Path | Scenario, overrides: dict[str, Any] | None = None) -> Scenario:
+    """A shipped scenario by name, or a scenario file, with dotted-key overrides applied."""
+    if isinstance(name_or_path, Scenario):
+        return name_or_path.with_overrides(overrides) if overrides else name_or_path
+    return _load_file(name_or_path, overrides)
+
+
+def scenarios() -> dict[str, str]:
+    """The shipped scenarios and their one-line summaries."""
+    return {name: load(name).about.get("summary", "") for name in shipped()}
+
+
+@dataclass
+class Result:
+    """A finished run: the resolved scenario and its recorded table."""
+    scenario: Scenario
+    table: pd.DataFrame
+
+    @property
+    def brands(self) -> list[str]:
+        return self.scenario.params.brand_names
+
+    def summary(self) -> dict[str, Any]:
+        """End-of-run figures: per brand and for the conversation as a whole."""
+        t, last = self.table, self.table.iloc[-1]
+        days = t.iloc[1:]  # day 0 is the initial state
+        experiences = days["experiences_satisfied"].sum() + days["experiences_dissatisfied"].sum()
+        shares = days["shares_positive"].sum() + days["shares_negative"].sum()
+        total_purchases = days["purchases"].sum()
+        brands = {}
+        for b in self.brands:
+            bought = int(days[f"purchases_{b}"].sum())
+            brands[b] = {
+                "sentiment": round(float(last[f"sentiment_{b}"]), 4),
+                "rating": round(float(last[f"rating_{b}"]), 3),
+                "aware": round(float(last[f"aware_{b}"]), 4),
+                "purchases": bought,
+                "market_share": round(bought / total_purchases, 4) if total_purchases else 0.0,
+                "revenue": round(float(days[f"revenue_{b}"].sum()), 2),
+                "acquisitions": int(days[f"acquisitions_{b}"].sum()),
+                "retentions": int(days[f"retentions_{b}"].sum()),
+                "acquisition_cost": round(float(days[f"acquisition_cost_{b}"].sum()), 2),
+                "retention_cost": round(float(days[f"retention_cost_{b}"].sum()), 2),
+                "shares_positive": int(days[f"shares_positive_{b}"].sum()),
+                "shares_negative": int(days[f"shares_negative_{b}"].sum()),
+                "reviews": int(last[f"reviews_{b}"]),
+            }
+        return {
+            "scenario": self.scenario.name,
+            "days": int(last["step"]),
+            "seed": self.scenario.params["seed"],
+            "population": int(sum(last[c] for c in t.columns if c.startswith("stage_"))),
+            "adopters": int(last["adopters"]),
+            "purchases": int(total_purchases),
+            "experiences": int(experiences),
+            "dissatisfied_share_of_experiences": round(
+                float(days["experiences_dissatisfied"].sum() / experiences), 4) if experiences else 0.0,
+            "shared_share_of_experiences": round(float(shares / experiences), 4) if experiences else 0.0,
+            "negative_share_of_conversation": round(
+                float(days["shares_negative"].sum() / shares), 4) if shares else 0.0,
+            "brands": brands,
+        }
+
+    def csv(self) -> str:
+        """The table as CSV text, the same bytes for the same scenario and seed."""
+        return self.table.to_csv(index=False, float_format=CSV_FLOAT_FORMAT, lineterminator="\n")
+
+    def figure(self):
+        return plots.sentiment_figure(self.table, self.scenario.name)
+
+    def write(self, out: str | Path) -> dict[str, Path]:
+        """Write timeseries.csv, summary.json, scenario.toml and sentiment.png into ``out``."""
+        out = Path(out)
+        out.mkdir(parents=True, exist_ok=True)
+        files = {name: out / name for name in
+                 ("timeseries.csv", "summary.json", "scenario.toml", "sentiment.png")}
+        _write_atomic(files["timeseries.csv"], self.csv().encode())
+        _write_atomic(files["summary.json"], (json.dumps(self.summary(), indent=2) + "\n").encode())
+        _write_atomic(files["scenario.toml"], self.scenario.to_toml().encode())
+        tmp = files["sentiment.png"].with_suffix(".png.tmp")
+        self.figure().savefig(tmp, format="png", dpi=110)
+        os.replace(tmp, files["sentiment.png"])
+        return files
+
+
+def _write_atomic(path: Path, data: bytes) -> None:
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_bytes(data)
+    os.replace(tmp, path)
+
+
+def resolve(scenario: str | Path | Scenario, steps: int | None = None, seed: int | None = None,
+            overrides: dict[str, Any] | None = None) -> Scenario:
+    """The scenario with steps, seed and overrides applied: what a run will use."""
+    extra = dict(overrides or {})
+    if steps is not None:
+        extra["steps"] = steps
+    if seed is not None:
+        extra["seed"] = seed
+    return load(scenario, extra or None)
+
+
+def build(scenario: str | Path | Scenario, **kwargs) -> MarketModel:
+    """A model at day 0, for stepping by hand (a notebook, the app)."""
+    return MarketModel(resolve(scenario, **kwargs))
+
+
+def run(scenario: str | Path | Scenario, steps: int | None = None, seed: int | None = None,
+        overrides: dict[str, Any] | None = None, progress: bool | None = False) -> Result:
+    """Run a scenario to the end; ``progress=None`` shows a bar only on a terminal."""
+    resolved = resolve(scenario, steps, seed, overrides)
+    model = MarketModel(resolved)
+    # tqdm: disable=None shows the bar only when stderr is a terminal.
+    with tqdm(total=resolved.params["steps"], desc=resolved.name, unit="day", leave=False,
+              disable=None if progress is None else not progress) as bar:
+        for _ in range(resolved.params["steps"]):
+            model.step()
+            bar.update(1)
+    return Result(resolved, model.table())
+
+
+@dataclass
+class Comparison:
+    """Two runs with the same seed (common random numbers) and their difference."""
+    base: Result
+    changed: Result
+
+    def difference(self) -> pd.DataFrame:
+        """changed - base, column by column (``step`` kept as it is)."""
+        numeric = self.base.table.columns.drop("step")
+        diff = self.changed.table[numeric] - self.base.table[numeric]
+        diff.insert(0, "step", self.base.table["step"])
+        return diff
+
+
+def compare(scenario: str | Path | Scenario, changes: dict[str, Any], steps: int | None = None,
+            seed: int | None = None) -> Comparison:
+    """What-if: the scenario and a changed copy, same seed, side by side."""
+    base = resolve(scenario, steps, seed)
+    return Comparison(run(base), run(base.with_overrides(changes, source="what-if")))

@@ -1,0 +1,196 @@
+"""MarketModel: consumers, brands, the network, the review pool, and the daily record."""
+
+from __future__ import annotations
+
+import mesa
+import numpy as np
+import pandas as pd
+
+from . import network, rules
+from .agents import Consumer
+from .params import CHANNELS, Params
+from .record import DayCounts, Recorder, columns
+from .scenario import Scenario, loads
+
+REFERENCE_CHECKS = 26.6  # smartphone checks a day of the average owner (seed 003)
+
+
+class ReviewPool:
+    """Public reviews per brand: persistent, readable by every researcher (seed 000)."""
+
+    def __init__(self, n_brands: int, prior_count: float):
+        self.prior_count = prior_count
+        self.stars: list[list[float]] = [[] for _ in range(n_brands)]
+        self.cumulative: list[list[float]] = [[0.0] for _ in range(n_brands)]
+
+    def add(self, brand: int, stars: float) -> None:
+        self.stars[brand].append(stars)
+        self.cumulative[brand].append(self.cumulative[brand][-1] + stars)
+
+    def count(self, brand: int) -> int:
+        return len(self.stars[brand])
+
+    def recent(self, brand: int, read: int) -> tuple[int, float]:
+        """(number of reviews there are, mean stars of the ``read`` most recent)."""
+        cum, n = self.cumulative[brand], len(self.stars[brand])
+        k = min(n, read)
+        return n, ((cum[n] - cum[n - k]) / k if k else rules.NEUTRAL_STARS)
+
+    def rating(self, brand: int) -> float:
+        return float(rules.public_rating(self.cumulative[brand][-1], self.count(brand), self.prior_count))
+
+
+class MarketModel(mesa.Model):
+    """A market of consumers on the customer journey and the brands they buy.
+
+    ``MarketModel(scenario)`` builds day 0; ``step()`` simulates one day;
+    ``table()`` returns the recorded table (one row a day, day 0 included).
+    """
+
+    def __init__(self, scenario: Scenario | Params | None = None, *, seed: int | None = None):
+        if scenario is None:
+            scenario = loads("", name="defaults")
+        params = scenario.params if isinstance(scenario, Scenario) else scenario
+        seed = params["seed"] if seed is None else seed
+        super().__init__(rng=seed)
+        self.params = params
+        self.brand_names = params.brand_names
+        self.n_brands = len(self.brand_names)
+        self.levers = [dict(params.brand(b)) for b in self.brand_names]
+        self._events = list(params.events)
+
+        n = params["population.size"]
+        self.contacts = network.build(params["network.kind"], n, params["network.mean_degree"],
+                                      params["network.rewiring"], int(self.rng.integers(2**31)),
+                                      params["network.file"])
+        n = self.contacts.size  # an edge-list file says how many consumers there are
+        self._init_population(n)
+        self.reviews = ReviewPool(self.n_brands, params["reviews.prior_count"])
+        self.outbox: list[tuple] = []
+        self.adopters = 0
+        self.need_probability = rules.leave_probability(params["journey.purchase_cycle_days"])
+        self.leave_research = rules.leave_probability(params["journey.research_days"])
+        self.leave_experience = rules.leave_probability(params["journey.experience_days"])
+        self.choice_weights = dict(
+            reference_price=params["market.reference_price"],
+            attitude_weight=params["choice.attitude_weight"], price_weight=params["choice.price_weight"],
+            loyalty_bonus=params["choice.loyalty_bonus"], walk_away_utility=params["choice.walk_away_utility"])
+        self._apply_events(0)
+        self._update_levers()
+        self.consumers = [
+            Consumer(self, i, bool(self.young[i]), float(self.attention[i]), float(self.propensity[i]),
+                     float(self.susceptibility[i]))
+            for i in range(n)]
+        self.recorder = Recorder(self.brand_names, params["market.share_window"])
+        self.day = DayCounts(self.n_brands)
+        self.today: dict = {}
+        self.datacollector = mesa.DataCollector(
+            model_reporters={c: (lambda m, c=c: m.today[c]) for c in columns(self.brand_names)})
+        self._collect()
+
+    # --- building day 0 ----------------------------------------------------------
+
+    def _init_population(self, n: int) -> None:
+        p, rng, b = self.params, self.rng, self.n_brands
+        self.young = rng.random(n) < p["population.young_share"]
+        weights = np.array([p[f"population.channel_mix.{c}"] for c in CHANNELS])
+        mix = np.zeros((n, len(CHANNELS)))
+        used = weights > 0
+        mix[:, used] = rng.dirichlet(p["population.channel_concentration"] * weights[used] / weights.sum(),
+                                     size=n)
+        checks = p["population.checks_per_day"] * np.where(
+            self.young, p["population.young_checks_multiplier"], 1.0)
+        reach = np.empty((n, len(CHANNELS)))
+        for j, channel in enumerate(CHANNELS):
+            reach[:, j] = (checks / REFERENCE_CHECKS if channel == "smartphone"
+                           else p[f"channels.{channel}.reach"])
+        self.attention = rules.attention(mix, reach)
+        self.meeting = rules.meeting_probability(p["wom.reach"], self.attention)
+        self.propensity = self._trait(p["sharing.base_propensity"], n)
+        self.susceptibility = self._trait(p["population.susceptibility"], n)
+        self.aware = np.zeros((n, b), dtype=bool)
+        self.attitude = np.zeros((n, b))
+        self.expectation = np.zeros((n, b))
+        self.purchases = np.zeros((n, b), dtype=np.int64)
+        self.ad_exposure = np.zeros((n, b))
+        for j, levers in enumerate(self.levers):
+            self.aware[:, j] = rng.random(n) < levers["initial_awareness"]
+            start = np.clip(levers["initial_attitude"] + 0.1 * rng.standard_normal(n), -1.0, 1.0)
+            self.attitude[:, j] = np.where(self.aware[:, j], start, 0.0)
+            self.expectation[:, j] = rules.expectation(self.attitude[:, j], 0.0, p["expectation.neutral"],
+                                                       p["expectation.attitude_weight"])
+
+    def _trait(self, mean: float, n: int) -> np.ndarray:
+        """Personal traits drawn around a population mean (Beta), exactly the mean at 0 or 1."""
+        if mean <= 0.0 or mean >= 1.0:
+            return np.full(n, float(mean))
+        c = self.params["population.trait_concentration"]
+        return self.rng.beta(mean * c, (1.0 - mean) * c, size=n)
+
+    def _update_levers(self) -> None:
+        """Derived per-brand quantities, recomputed when an intervention changes a lever."""
+        self.prices = np.array([lv["price"] for lv in self.levers])
+        self.hype = [self.params["ads.hype"] * lv["ad_intensity"] for lv in self.levers]
+        for j, levers in enumerate(self.levers):
+            self.ad_exposure[:, j] = rules.exposure_probability(levers["ad_intensity"], self.attention)
+
+    def _apply_events(self, day: int) -> bool:
+        changed = False
+        while self._events and self._events[0].day <= day:
+            event = self._events.pop(0)
+            self.levers[self.brand_names.index(event.brand)][event.lever] = event.value
+            changed = True
+        return changed
+
+    # --- one day -------------------------------------------------------------------
+
+    def step(self) -> None:
+        if self._apply_events(self.steps):
+            self._update_levers()
+        self.day = DayCounts(self.n_brands)
+        self.agents.do("step")  # order does not matter: what is shared today is heard tomorrow
+        self._deliver()
+        self._collect()
+
+    def record_purchase(self, brand: int, retained: bool, first: bool) -> None:
+        day = self.day
+        day.purchases[brand] += 1
+        day.revenue[brand] += self.levers[brand]["price"]
+        if retained:
+            day.retentions[brand] += 1
+        else:
+            day.acquisitions[brand] += 1
+        self.adopters += first
+
+    def tell(self, teller: int, brand: int, stars: float, satisfied: bool, private: bool,
+             public: bool) -> None:
+        """A shared experience, counted once whatever the channels; delivered tonight."""
+        if satisfied:
+            self.day.shares_positive[brand] += 1
+        else:
+            self.day.shares_negative[brand] += 1
+        self.outbox.append((teller, brand, stars, private, public))
+
+    def _deliver(self) -> None:
+        """Tonight: reviews join the public pool, stories reach the contacts who meet them."""
+        for teller, brand, stars, private, public in self.outbox:
+            if public:
+                self.reviews.add(brand, stars)
+            if private:
+                audience = self.contacts.audience(teller, self.rng)
+                if len(audience):
+                    met = audience[self.rng.random(len(audience)) < self.meeting[audience]]
+                    for j in met.tolist():
+                        self.consumers[j].inbox.append((brand, stars))
+        self.outbox.clear()
+
+    def _collect(self) -> None:
+        self.today = self.recorder.row(self)
+        self.datacollector.collect(self)
+
+    # --- results -------------------------------------------------------------------
+
+    def table(self) -> pd.DataFrame:
+        """The recorded table: one row a day, the columns of :func:`sim.record.columns`."""
+        frame = self.datacollector.get_model_vars_dataframe()
+        return frame.reset_index(drop=True)

@@ -1,0 +1,113 @@
+"""The social network of consumers: networkx graphs in, neighbour arrays out.
+
+Contacts are kept as compressed sparse rows (``indptr``, ``indices``): the
+contacts of consumer ``i`` are ``indices[indptr[i]:indptr[i + 1]]``. The
+fully mixed network (``complete``) has no edge list at all: a story there
+reaches a Poisson number of consumers drawn from the whole population.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import networkx as nx
+import numpy as np
+
+from .params import ScenarioError
+
+
+@dataclass
+class Contacts:
+    """Who hears whom. ``indptr`` is None for the fully mixed network."""
+    size: int
+    indptr: np.ndarray | None = None
+    indices: np.ndarray | None = None
+    mean_degree: float = 0.0
+
+    @property
+    def mixed(self) -> bool:
+        return self.indptr is None
+
+    def of(self, i: int) -> np.ndarray:
+        return self.indices[self.indptr[i]:self.indptr[i + 1]]
+
+    def audience(self, i: int, rng: np.random.Generator) -> np.ndarray:
+        """Who a story told by consumer ``i`` can reach."""
+        if not self.mixed:
+            return self.of(i)
+        count = rng.poisson(self.mean_degree)
+        if count == 0 or self.size < 2:
+            return np.empty(0, dtype=np.int64)
+        others = rng.integers(0, self.size - 1, size=count)
+        return others + (others >= i)  # uniform over everyone but the teller
+
+    def degrees(self) -> np.ndarray:
+        if self.mixed:
+            return np.full(self.size, self.mean_degree)
+        return np.diff(self.indptr)
+
+
+def from_graph(graph: nx.Graph, size: int) -> Contacts:
+    """Neighbour arrays of a graph on nodes 0..size-1, each undirected edge both ways."""
+    edges = np.array(graph.edges(), dtype=np.int64).reshape(-1, 2)
+    return from_edges(edges, size)
+
+
+def from_edges(edges: np.ndarray, size: int) -> Contacts:
+    edges = edges[edges[:, 0] != edges[:, 1]]
+    both = np.concatenate([edges, edges[:, ::-1]])
+    both = np.unique(both, axis=0)  # sorted by source, then target; no duplicate edges
+    indptr = np.zeros(size + 1, dtype=np.int64)
+    np.cumsum(np.bincount(both[:, 0], minlength=size), out=indptr[1:])
+    return Contacts(size, indptr, both[:, 1].copy(), len(both) / max(size, 1))
+
+
+def build(kind: str, size: int, mean_degree: float, rewiring: float, seed: int,
+          file: str = "") -> Contacts:
+    """Build the network named by ``kind``; ``seed`` makes it reproducible."""
+    if kind == "complete":
+        return Contacts(size, mean_degree=min(mean_degree, max(size - 1, 0)))
+    if kind == "file":
+        labels, edges = read_edge_list(file)
+        return from_edges(edges, len(labels))
+    k = max(1, int(round(mean_degree)))
+    if kind == "small_world":
+        graph = nx.watts_strogatz_graph(size, min(k, size - 1), rewiring, seed=seed)
+    elif kind == "scale_free":
+        m = max(1, int(round(mean_degree / 2)))
+        graph = nx.barabasi_albert_graph(size, min(m, size - 1), seed=seed) if size > 1 else nx.empty_graph(size)
+    elif kind == "random":
+        p = min(1.0, mean_degree / (size - 1)) if size > 1 else 0.0
+        graph = nx.fast_gnp_random_graph(size, p, seed=seed)
+    else:  # the schema admits no other kind
+        raise ValueError(f"unknown network kind {kind!r}")
+    return from_graph(graph, size)
+
+
+def read_edge_list(file: str | Path) -> tuple[list[str], np.ndarray]:
+    """Read an edge list: one ``a b`` pair a line (a single label: a consumer with no contacts).
+
+    Labels are any tokens; consumers are numbered in order of first appearance.
+    Blank lines and lines starting with ``#`` are skipped; a third column
+    (a weight) is allowed and ignored.
+    """
+    try:
+        text = Path(file).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ScenarioError(f"cannot read the edge list {str(file)!r}: {exc}") from None
+    index: dict[str, int] = {}
+    edges: list[tuple[int, int]] = []
+    for number, line in enumerate(text.splitlines(), start=1):
+        tokens = line.split("#", 1)[0].replace(",", " ").split()
+        if not tokens:
+            continue
+        if len(tokens) > 3:
+            raise ScenarioError(f"{file}: line {number}: expected 'a b' (two consumer labels, "
+                                f"optionally a weight), found {line.strip()!r}")
+        ids = [index.setdefault(t, len(index)) for t in tokens[:2]]
+        if len(ids) == 2:
+            edges.append((ids[0], ids[1]))
+    if not index:
+        raise ScenarioError(f"{file}: expected at least one edge, found an empty file")
+    return list(index), np.array(edges, dtype=np.int64).reshape(-1, 2)

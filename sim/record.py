@@ -1,0 +1,100 @@
+"""The recorded table: one row a day, with the column names every part shares.
+
+The contract (``../shared/MODEL.md``): ``step``; stage counts; the day's
+totals; per-brand columns suffixed with the brand's name. Extra columns add
+what strategists ask for (acquisitions, retentions and their costs, the
+public review count, walk-aways, service recoveries).
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from .params import STAGES
+
+STAGE_COLUMNS = [f"stage_{s}" for s in STAGES]
+TOTAL_COLUMNS = ["purchases", "experiences_satisfied", "experiences_dissatisfied",
+                 "shares_positive", "shares_negative", "adopters", "walk_aways"]
+BRAND_COLUMNS = ["sentiment", "rating", "aware", "purchases", "market_share", "shares_positive",
+                 "shares_negative", "revenue", "acquisitions", "retentions", "acquisition_cost",
+                 "retention_cost", "reviews", "recoveries"]
+
+
+def columns(brands: list[str]) -> list[str]:
+    """Every recorded column, in table order."""
+    return (["step"] + STAGE_COLUMNS + TOTAL_COLUMNS
+            + [f"{c}_{b}" for c in BRAND_COLUMNS for b in brands])
+
+
+@dataclass
+class DayCounts:
+    """What happened today, counted as it happens."""
+    n_brands: int
+    purchases: list = field(default=None)
+    revenue: list = field(default=None)
+    acquisitions: list = field(default=None)
+    retentions: list = field(default=None)
+    shares_positive: list = field(default=None)
+    shares_negative: list = field(default=None)
+    recoveries: list = field(default=None)
+    satisfied: int = 0
+    dissatisfied: int = 0
+    walk_aways: int = 0
+
+    def __post_init__(self):
+        for name in ("purchases", "revenue", "acquisitions", "retentions", "shares_positive",
+                     "shares_negative", "recoveries"):
+            setattr(self, name, [0] * self.n_brands)
+
+    def count_experience(self, satisfied: bool) -> None:
+        if satisfied:
+            self.satisfied += 1
+        else:
+            self.dissatisfied += 1
+
+
+class Recorder:
+    """Turns the population's state and the day's counts into one row."""
+
+    def __init__(self, brands: list[str], share_window: int):
+        self.brands = brands
+        self.window: deque = deque(maxlen=share_window)
+
+    def row(self, model) -> dict:
+        brands, day = self.brands, model.day
+        stages = np.bincount([c.stage for c in model.consumers], minlength=len(STAGES))
+        row = {"step": model.steps}
+        row.update({col: int(n) for col, n in zip(STAGE_COLUMNS, stages)})
+        row.update(purchases=sum(day.purchases), experiences_satisfied=day.satisfied,
+                   experiences_dissatisfied=day.dissatisfied,
+                   shares_positive=sum(day.shares_positive), shares_negative=sum(day.shares_negative),
+                   adopters=model.adopters, walk_aways=day.walk_aways)
+        aware_count = model.aware.sum(axis=0)
+        attitude_sum = np.where(model.aware, model.attitude, 0.0).sum(axis=0)
+        # Sentiment: mean attitude of those aware of the brand (0, neutral, when nobody is).
+        sentiment = np.divide(attitude_sum, aware_count, out=np.zeros(len(brands)),
+                              where=aware_count > 0)
+        self.window.append(day.purchases)
+        bought = np.sum(self.window, axis=0)
+        share = bought / bought.sum() if bought.sum() else np.zeros(len(brands))
+        size = len(model.consumers)
+        for b, name in enumerate(brands):
+            levers = model.levers[b]
+            row[f"sentiment_{name}"] = float(sentiment[b])
+            row[f"rating_{name}"] = model.reviews.rating(b)
+            row[f"aware_{name}"] = float(aware_count[b] / size) if size else 0.0
+            row[f"purchases_{name}"] = day.purchases[b]
+            row[f"market_share_{name}"] = float(share[b])
+            row[f"shares_positive_{name}"] = day.shares_positive[b]
+            row[f"shares_negative_{name}"] = day.shares_negative[b]
+            row[f"revenue_{name}"] = float(day.revenue[b])
+            row[f"acquisitions_{name}"] = day.acquisitions[b]
+            row[f"retentions_{name}"] = day.retentions[b]
+            row[f"acquisition_cost_{name}"] = float(day.acquisitions[b] * levers["acquisition_cost"])
+            row[f"retention_cost_{name}"] = float(day.retentions[b] * levers["retention_cost"])
+            row[f"reviews_{name}"] = model.reviews.count(b)
+            row[f"recoveries_{name}"] = day.recoveries[b]
+        return row

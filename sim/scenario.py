@@ -1,0 +1,228 @@
+"""Scenario files: reading, validating, overriding and writing them.
+
+A scenario is a plain TOML file that states only what it changes from the
+defaults in :mod:`sim.params`, plus an ``[about]`` table in the NetLogo way
+(what it shows, things to notice, things to try). Every mistake ends in one
+:class:`ScenarioError` naming the file and the key.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import tomli_w
+
+from .network import read_edge_list
+from .params import (ABOUT_KEYS, BRAND_SCHEMA, EVENT_KEYS, SCHEMA, Event, Params,
+                     ScenarioError, check_value, suggest)
+
+SCENARIO_DIR = Path(__file__).resolve().parent.parent / "scenarios"
+# Levers an event may change (the initial_* levers only matter on day 0).
+EVENT_LEVERS = tuple(k for k in BRAND_SCHEMA if not k.startswith("initial_"))
+
+
+@dataclass
+class Scenario:
+    """A resolved scenario: its description and complete, validated parameters."""
+    name: str
+    params: Params
+    about: dict[str, Any] = field(default_factory=dict)
+    path: Path | None = None
+
+    def to_toml(self) -> str:
+        """Every parameter as resolved: enough to rerun this exact run."""
+        return tomli_w.dumps(to_document(self))
+
+    def with_overrides(self, overrides: dict[str, Any], source: str = "override") -> "Scenario":
+        """A copy with dotted-key overrides applied and validated."""
+        doc = to_document(self)
+        flat = _flatten_settings(doc, source)
+        events = doc.get("events", [])
+        for key, value in overrides.items():
+            flat[key] = (value, f"{source}: {key}")
+        return Scenario(self.name, _resolve(flat, events, source, self.path),
+                        dict(self.about), self.path)
+
+
+def shipped() -> dict[str, Path]:
+    """The scenarios shipped in ``scenarios/``, by name."""
+    return {p.stem: p for p in sorted(SCENARIO_DIR.glob("*.toml"))}
+
+
+def load(name_or_path: str | Path, overrides: dict[str, Any] | None = None) -> Scenario:
+    """Load a shipped scenario by name, or a scenario file by path."""
+    path = Path(name_or_path)
+    if not path.is_file():
+        known = shipped()
+        if str(name_or_path) in known:
+            path = known[str(name_or_path)]
+        elif path.suffix == ".toml" or path.parent != Path("."):
+            raise ScenarioError(f"{path}: cannot read the scenario file: no such file")
+        else:
+            raise ScenarioError(f"{name_or_path}: no such scenario; expected a file or one of "
+                                f"{', '.join(known)}{suggest(str(name_or_path), known)}")
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ScenarioError(f"{path}: cannot read the scenario file: {exc}") from None
+    return loads(text, path=path, overrides=overrides)
+
+
+def loads(text: str, path: Path | str | None = None, overrides: dict[str, Any] | None = None,
+          name: str | None = None) -> Scenario:
+    """Parse scenario TOML text; ``path`` names it in errors and anchors relative files."""
+    path = Path(path) if path is not None else None
+    source = str(path) if path is not None else "<scenario>"
+    try:
+        doc = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ScenarioError(f"{source}: malformed TOML: {exc}") from None
+    about = doc.pop("about", {})
+    if not isinstance(about, dict):
+        raise ScenarioError(f"{source}: about: expected a table, found {about!r}")
+    for key in about:
+        if key not in ABOUT_KEYS:
+            raise ScenarioError(f"{source}: about.{key}: unknown key; expected one of "
+                                f"{', '.join(ABOUT_KEYS)}{suggest(key, ABOUT_KEYS)}")
+    events = doc.pop("events", [])
+    flat = _flatten_settings(doc, source)
+    for key, value in (overrides or {}).items():
+        flat[key] = (value, f"{source} (--set): {key}")
+    params = _resolve(flat, events, source, path)
+    return Scenario(name or (path.stem if path else "scenario"), params, about, path)
+
+
+def parse_override(text: str) -> tuple[str, Any]:
+    """``'a.b=0.3'`` -> ``('a.b', 0.3)``; the value is read as TOML, else as a string."""
+    key, sep, raw = text.partition("=")
+    key = key.strip()
+    if not sep or not key:
+        raise ScenarioError(f"--set {text!r}: expected dotted.key=value")
+    try:
+        value = tomllib.loads(f"v = {raw.strip()}")["v"]
+    except tomllib.TOMLDecodeError:
+        value = raw.strip()
+    return key, value
+
+
+def to_document(scenario: Scenario) -> dict[str, Any]:
+    """The scenario as a nested TOML document, every parameter included."""
+    p = scenario.params
+    doc: dict[str, Any] = {}
+    if scenario.about:
+        doc["about"] = dict(scenario.about)
+    for key, value in p.values.items():
+        *parents, leaf = key.split(".")
+        table = doc
+        for part in parents:
+            table = table.setdefault(part, {})
+        table[leaf] = value
+    doc["brands"] = {name: dict(levers) for name, levers in p.brands.items()}
+    if p.events:
+        doc["events"] = [e.as_dict() for e in p.events]
+    return doc
+
+
+def _flatten_settings(doc: dict[str, Any], source: str) -> dict[str, tuple[Any, str]]:
+    """Nested tables -> {dotted key: (value, where)}; ``about`` and ``events`` are left out."""
+    flat: dict[str, tuple[Any, str]] = {}
+
+    def walk(table: dict[str, Any], prefix: str) -> None:
+        for key, value in table.items():
+            dotted = f"{prefix}{key}"
+            if dotted in ("about", "events"):
+                continue
+            if isinstance(value, dict) and dotted not in SCHEMA:
+                walk(value, dotted + ".")
+            else:
+                flat[dotted] = (value, f"{source}: {dotted}")
+
+    walk(doc, "")
+    return flat
+
+
+def _resolve(flat: dict[str, tuple[Any, str]], events: Any, source: str,
+             path: Path | None) -> Params:
+    params = Params()
+    # The brand list comes first: it says which brands.<name>.* keys exist.
+    if "market.brands" in flat:
+        value, where = flat.pop("market.brands")
+        params.values["market.brands"] = check_value(SCHEMA["market.brands"], value, where)
+    names = params.brand_names
+    params.brands = {name: {k: p.default for k, p in BRAND_SCHEMA.items()} for name in names}
+
+    for key, (value, where) in flat.items():
+        if key in SCHEMA:
+            params.values[key] = check_value(SCHEMA[key], value, where)
+        elif key.startswith("brands."):
+            _, brand, lever = (key.split(".", 2) + ["", ""])[:3]
+            if brand not in params.brands:
+                raise ScenarioError(f"{where}: no brand '{brand}'; market.brands is {names}"
+                                    f"{suggest(brand, names)}; add it to market.brands to create it")
+            if lever not in BRAND_SCHEMA:
+                raise ScenarioError(f"{where}: unknown brand lever '{lever}'; expected one of "
+                                    f"{', '.join(BRAND_SCHEMA)}{suggest(lever, BRAND_SCHEMA)}")
+            params.brands[brand][lever] = check_value(BRAND_SCHEMA[lever], value, where)
+        else:
+            options = list(SCHEMA) + [f"brands.{b}.{lever}" for b in names for lever in BRAND_SCHEMA]
+            raise ScenarioError(f"{where}: unknown key{suggest(key, options)}")
+
+    mix = sum(params.values[f"population.channel_mix.{c}"] for c in
+              ("computer", "smartphone", "press_mail", "in_person"))
+    if mix <= 0:
+        raise ScenarioError(f"{source}: population.channel_mix: expected weights with a positive "
+                            f"sum, found all zero")
+    params.events = _events(events, params, source)
+    if params.values["network.kind"] == "file":
+        file = _edge_list_path(params.values["network.file"], source, path)
+        try:
+            labels, _ = read_edge_list(file)
+        except ScenarioError as exc:
+            raise ScenarioError(f"{source}: network.file: {exc}") from None
+        params.values["network.file"] = file
+        params.values["population.size"] = len(labels)  # the file says who is there
+    return params
+
+
+def _events(events: Any, params: Params, source: str) -> list[Event]:
+    if not isinstance(events, list):
+        raise ScenarioError(f"{source}: events: expected an array of tables ([[events]]), found {events!r}")
+    out = []
+    for i, raw in enumerate(events):
+        where = f"{source}: events[{i}]"
+        if not isinstance(raw, dict):
+            raise ScenarioError(f"{where}: expected a table with {', '.join(EVENT_KEYS)}, found {raw!r}")
+        for key in raw:
+            if key not in EVENT_KEYS:
+                raise ScenarioError(f"{where}.{key}: unknown key; expected one of "
+                                    f"{', '.join(EVENT_KEYS)}{suggest(key, EVENT_KEYS)}")
+        for key in EVENT_KEYS:
+            if key not in raw:
+                raise ScenarioError(f"{where}.{key}: missing; an event needs {', '.join(EVENT_KEYS)}")
+        day, brand, lever = raw["day"], raw["brand"], raw["lever"]
+        if not isinstance(day, int) or isinstance(day, bool) or day < 0:
+            raise ScenarioError(f"{where}.day: expected an integer >= 0, found {day!r}")
+        if brand not in params.brands:
+            raise ScenarioError(f"{where}.brand: expected one of {params.brand_names}, found {brand!r}"
+                                f"{suggest(str(brand), params.brands)}")
+        if lever not in EVENT_LEVERS:
+            raise ScenarioError(f"{where}.lever: expected one of {', '.join(EVENT_LEVERS)}, "
+                                f"found {lever!r}{suggest(str(lever), EVENT_LEVERS)}")
+        value = check_value(BRAND_SCHEMA[lever], raw["value"], f"{where}.value")
+        out.append(Event(day, brand, lever, value))
+    return sorted(out, key=lambda e: e.day)
+
+
+def _edge_list_path(value: str, source: str, path: Path | None) -> str:
+    if not value:
+        raise ScenarioError(f"{source}: network.file: expected an edge-list file when "
+                            f"network.kind = 'file', found nothing")
+    file = Path(value)
+    if not file.is_absolute() and path is not None:
+        file = path.resolve().parent / file
+    if not file.is_file():
+        raise ScenarioError(f"{source}: network.file: cannot read edge-list file {str(file)!r}: no such file")
+    return str(file.resolve())
