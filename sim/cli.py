@@ -1,0 +1,150 @@
+"""The ``momentsim`` command: run, scenarios, validate.
+
+A user's mistake (a bad scenario, option or file) ends in one message on
+stderr and exit status 2, with nothing written to the output folder.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from . import api
+from .params import ScenarioError
+from .scenario import parse_override
+
+EXIT_USAGE = 2
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, found {text!r}") from None
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, found {text!r}")
+    return value
+
+
+def _nonnegative_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected an integer >= 0, found {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"expected an integer >= 0, found {text!r}")
+    return value
+
+
+def _coefficient(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a positive number, found {text!r}") from None
+    if not value > 0 or value == float("inf"):
+        raise argparse.ArgumentTypeError(f"expected a positive number, found {text!r}")
+    return value
+
+
+def parser() -> argparse.ArgumentParser:
+    top = argparse.ArgumentParser(
+        prog="momentsim",
+        description="Agent-based market simulator of the customer journey (Stimulus, ZMOT, FMOT, SMOT, UMOT).")
+    sub = top.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    run = sub.add_parser("run", help="run a scenario and write its table, summary and chart")
+    run.add_argument("scenario", help="a shipped scenario's name or a scenario TOML file")
+    run.add_argument("--steps", type=_positive_int, help="days to simulate (default: the scenario's)")
+    run.add_argument("--seed", type=_nonnegative_int, help="random seed (default: the scenario's)")
+    run.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
+                     help="override a parameter by dotted key, e.g. --set brands.ours.quality=0.5")
+    run.add_argument("--out", type=Path, default=Path("out"), help="output folder (default: out)")
+
+    sub.add_parser("scenarios", help="list the shipped scenarios")
+
+    validate = sub.add_parser("validate", help="check the model against known results")
+    checks = validate.add_subparsers(dest="check", required=True, metavar="CHECK")
+    bass = checks.add_parser("bass", help="the journey model in its Bass (1969) limit")
+    bass.add_argument("--p", type=_coefficient, default=0.03, help="innovation coefficient a year (0.03)")
+    bass.add_argument("--q", type=_coefficient, default=0.38, help="imitation coefficient a year (0.38)")
+    bass.add_argument("--population", type=_positive_int, default=2000, help="consumers (2000)")
+    bass.add_argument("--years", type=_coefficient, default=15.0, help="years to simulate (15)")
+    bass.add_argument("--seed", type=_nonnegative_int, default=42, help="random seed (42)")
+    bass.add_argument("--out", type=Path, default=Path("out"), help="output folder (default: out)")
+    return top
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    try:
+        return COMMANDS[args.command](args)
+    except ScenarioError as exc:
+        print(f"momentsim: error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        print("momentsim: interrupted", file=sys.stderr)
+        return 130
+
+
+def _check_out(out: Path) -> None:
+    if out.exists() and not out.is_dir():
+        raise ScenarioError(f"--out {out}: expected a folder, found a file")
+
+
+def cmd_run(args) -> int:
+    overrides = dict(parse_override(text) for text in args.overrides)
+    scenario = api.resolve(args.scenario, args.steps, args.seed, overrides)
+    _check_out(args.out)
+    result = api.run(scenario, progress=None)
+    files = result.write(args.out)
+    print(summary_text(result.summary()))
+    print(f"wrote {', '.join(str(f) for f in files.values())}")
+    return 0
+
+
+def summary_text(summary: dict) -> str:
+    lines = [f"{summary['scenario']}: {summary['days']} days, {summary['population']} consumers, "
+             f"seed {summary['seed']}",
+             f"  purchases {summary['purchases']}, adopters {summary['adopters']}; "
+             f"{summary['dissatisfied_share_of_experiences']:.0%} of experiences dissatisfied, "
+             f"{summary['shared_share_of_experiences']:.0%} shared, "
+             f"{summary['negative_share_of_conversation']:.0%} of the conversation negative",
+             f"  {'brand':<12}{'sentiment':>10}{'rating':>8}{'share':>8}{'revenue':>12}"
+             f"{'acquired':>10}{'retained':>10}"]
+    for name, b in summary["brands"].items():
+        lines.append(f"  {name:<12}{b['sentiment']:>+10.3f}{b['rating']:>8.2f}{b['market_share']:>8.1%}"
+                     f"{b['revenue']:>12,.0f}{b['acquisitions']:>10}{b['retentions']:>10}")
+    return "\n".join(lines)
+
+
+def cmd_scenarios(args) -> int:
+    summaries = api.scenarios()
+    width = max(map(len, summaries), default=0)
+    for name, summary in summaries.items():
+        print(f"{name:<{width}}  {summary}")
+    return 0
+
+
+def cmd_validate(args) -> int:
+    from .validation import bass_table
+
+    _check_out(args.out)
+    table = bass_table(args.p, args.q, args.population, args.years, args.seed, progress=None)
+    args.out.mkdir(parents=True, exist_ok=True)
+    target = args.out / "bass.csv"
+    tmp = target.with_name("bass.csv.tmp")
+    tmp.write_text(table.to_csv(index=False, float_format=api.CSV_FLOAT_FORMAT, lineterminator="\n"))
+    tmp.replace(target)
+    gap = (table["simulated"] - table["closed_form"]).abs()
+    worst = int(gap.idxmax())
+    print(f"Bass limit, p = {args.p:g}, q = {args.q:g} a year, {args.population} consumers, "
+          f"{args.years:g} years, seed {args.seed}")
+    print(f"  adopted at the end: simulated {table['simulated'].iloc[-1]:.3f}, "
+          f"closed form {table['closed_form'].iloc[-1]:.3f}")
+    print(f"  largest gap: {gap.iloc[worst]:.4f} at t = {table['t_years'].iloc[worst]:.2f} years")
+    print(f"wrote {target}")
+    return 0
+
+
+COMMANDS = {"run": cmd_run, "scenarios": cmd_scenarios, "validate": cmd_validate}
