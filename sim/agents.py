@@ -45,7 +45,9 @@ class Consumer(mesa.Agent):
         self.attitude = model.attitude[index]
         self.expectation = model.expectation[index]
         self.purchases = model.purchases[index]
-        self.ad_exposure = model.ad_exposure[index]
+        self.draw = model.random.random  # the model's uniform draws, without a property lookup
+        self.ad_chances: tuple[float, ...] = ()  # chance of seeing each brand's ads today (set by the model)
+        self.ad_any = 0.0  # chance of seeing at least one
         self.inbox: list[tuple[int, float]] = []  # (brand, stars) of stories heard yesterday
         self.triggered = False  # an ad or a story started a journey today
         self.has_cycle = not model.params["market.new_category"]
@@ -72,27 +74,27 @@ class Consumer(mesa.Agent):
             self.aware[brand] = True
             self.attitude[brand] = rules.move_attitude(float(self.attitude[brand]),
                                                        rules.stars_signal(stars), weight)
-            if self.random.random() < m.params["wom.trigger"]:
+            if self.draw() < m.params["wom.trigger"]:
                 self.triggered = True
         self.inbox.clear()
 
     def see_ads(self) -> None:
         """Micro-moments: each brand's ads may reach the consumer today."""
-        random = self.random.random
-        for brand, chance in enumerate(self.ad_exposure.tolist()):
-            if chance and random() < chance:
-                m = self.model
-                self.aware[brand] = True
-                self.attitude[brand] = rules.move_attitude(float(self.attitude[brand]), 1.0,
-                                                           m.params["ads.persuasion"])
-                if random() < m.params["journey.ad_trigger"]:
-                    self.triggered = True
+        if self.draw() >= self.ad_any:  # most days no ad gets through: one draw decides it
+            return
+        m = self.model
+        for brand in ads_seen(self.ad_chances, self.draw):
+            self.aware[brand] = True
+            self.attitude[brand] = rules.move_attitude(float(self.attitude[brand]), 1.0,
+                                                       m.params["ads.persuasion"])
+            if self.draw() < m.params["journey.ad_trigger"]:
+                self.triggered = True
 
     # --- the journey, one moment of truth a method ------------------------------
 
     def wait_for_need(self) -> None:
         """Dormant: the purchase cycle comes round, or an ad or a story starts a journey."""
-        if self.triggered or (self.has_cycle and self.random.random() < self.model.need_probability):
+        if self.triggered or (self.has_cycle and self.draw() < self.model.need_probability):
             self.stage = Stage.STIMULUS
         self.triggered = False
 
@@ -100,7 +102,7 @@ class Consumer(mesa.Agent):
         """Stimulus: a satisfied customer may go straight back to the brand (loyalty loop)."""
         self.triggered = False
         loyal = self.last_satisfied and self.last_brand >= 0
-        if loyal and self.random.random() < self.model.params["journey.loyal_skip_research"]:
+        if loyal and self.draw() < self.model.params["journey.loyal_skip_research"]:
             self.rebuy = True
             self.stage = Stage.FMOT
         else:
@@ -110,10 +112,10 @@ class Consumer(mesa.Agent):
         """ZMOT: search, read reviews, form an attitude and an expectation per brand."""
         self.triggered = False
         m, p = self.model, self.model.params
-        if self.random.random() >= m.leave_research:
+        if self.draw() >= m.leave_research:
             return
         for brand in range(m.n_brands):
-            if not self.aware[brand] and self.random.random() < p["journey.discovery"]:
+            if not self.aware[brand] and self.draw() < p["journey.discovery"]:
                 self.aware[brand] = True
             if not self.aware[brand]:
                 continue
@@ -139,7 +141,7 @@ class Consumer(mesa.Agent):
             loyal_to = [self.last_satisfied and b == self.last_brand for b in range(m.n_brands)]
             probabilities = rules.choice_probabilities(self.attitude, self.aware, m.prices, loyal_to,
                                                        **m.choice_weights)
-            brand = int(rules.pick(probabilities, self.random.random()))
+            brand = int(rules.pick(probabilities, self.draw()))
         if brand >= m.n_brands:  # walked away: the need stays unmet until it comes round again
             m.day.walk_aways += 1
             self.stage = Stage.DORMANT
@@ -155,7 +157,7 @@ class Consumer(mesa.Agent):
         """SMOT: the product in use, judged against the expectation; service may save it."""
         self.triggered = False
         m, p = self.model, self.model.params
-        if self.random.random() >= m.leave_experience:
+        if self.draw() >= m.leave_experience:
             return
         brand = self.bought
         levers = m.levers[brand]
@@ -163,7 +165,7 @@ class Consumer(mesa.Agent):
         expected = float(self.expectation[brand])
         self.satisfied = bool(rules.is_satisfied(lived, expected, p["experience.tolerance"]))
         self.rating = rules.stars(lived, expected, p["experience.tolerance"])
-        if not self.satisfied and self.random.random() < levers["service_recovery"]:
+        if not self.satisfied and self.draw() < levers["service_recovery"]:
             self.satisfied = True
             self.rating = p["experience.recovered_rating"]
             m.day.recoveries[brand] += 1
@@ -182,14 +184,34 @@ class Consumer(mesa.Agent):
         spontaneous, prompted = rules.share_probabilities(
             self.propensity, self.satisfied, p["sharing.negative_multiplier"],
             m.levers[brand]["review_prompting"])
-        u = self.random.random()
+        u = self.draw()
         if u < spontaneous:
             m.tell(self.index, brand, self.rating, self.satisfied, private=True,
-                   public=self.random.random() < p["sharing.public_fraction"])
+                   public=self.draw() < p["sharing.public_fraction"])
         elif u < spontaneous + prompted:
             m.tell(self.index, brand, self.rating, self.satisfied, private=False, public=True)
         self.bought = -1
         self.stage = Stage.DORMANT
+
+
+def ads_seen(chances: tuple[float, ...], draw) -> list[int]:
+    """Brands whose ads are seen, given that at least one is: exact sequential conditioning.
+
+    Brand b is seen with chance p_b / P(at least one of b, b+1, ... seen) while
+    none has been seen yet, and with chance p_b once one has.
+    """
+    seen: list[int] = []
+    none_after = 1.0
+    none_from = [0.0] * len(chances)
+    for b in range(len(chances) - 1, -1, -1):
+        none_after *= 1.0 - chances[b]
+        none_from[b] = none_after
+    for b, chance in enumerate(chances):
+        if chance <= 0.0:
+            continue
+        if draw() < (chance if seen else chance / (1.0 - none_from[b])):
+            seen.append(b)
+    return seen
 
 
 ACTIONS = {

@@ -76,11 +76,11 @@ class MarketModel(mesa.Model):
             attitude_weight=params["choice.attitude_weight"], price_weight=params["choice.price_weight"],
             loyalty_bonus=params["choice.loyalty_bonus"], walk_away_utility=params["choice.walk_away_utility"])
         self._apply_events(0)
-        self._update_levers()
         self.consumers = [
             Consumer(self, i, bool(self.young[i]), float(self.attention[i]), float(self.propensity[i]),
                      float(self.susceptibility[i]))
             for i in range(n)]
+        self._update_levers()
         self.recorder = Recorder(self.brand_names, params["market.share_window"])
         self.day = DayCounts(self.n_brands)
         self.today: dict = {}
@@ -133,6 +133,10 @@ class MarketModel(mesa.Model):
         self.hype = [self.params["ads.hype"] * lv["ad_intensity"] for lv in self.levers]
         for j, levers in enumerate(self.levers):
             self.ad_exposure[:, j] = rules.exposure_probability(levers["ad_intensity"], self.attention)
+        any_ad = 1.0 - np.prod(1.0 - self.ad_exposure, axis=1)
+        for consumer, chances, chance_any in zip(self.consumers, self.ad_exposure.tolist(), any_ad.tolist()):
+            consumer.ad_chances = tuple(chances)
+            consumer.ad_any = chance_any
 
     def _apply_events(self, day: int) -> bool:
         changed = False
