@@ -106,7 +106,10 @@ class MarketModel(mesa.Model):
                            else p[f"channels.{channel}.reach"])
         self.attention = rules.attention(mix, reach)
         self.meeting = rules.meeting_probability(p["wom.reach"], self.attention)
-        self.propensity = self._trait(p["sharing.base_propensity"], n)
+        # Draw the dissatisfied customer's chance of sharing, m x propensity, below 1: the 4x rule then
+        # holds exactly for everyone, with the satisfied sharing at base_propensity on average.
+        scale = max(1.0, p["sharing.negative_multiplier"])
+        self.propensity = self._trait(p["sharing.base_propensity"] * scale, n) / scale
         self.susceptibility = self._trait(p["population.susceptibility"], n)
         self.aware = np.zeros((n, b), dtype=bool)
         self.attitude = np.zeros((n, b))

@@ -175,6 +175,12 @@ def _resolve(flat: dict[str, tuple[Any, str]], events: Any, source: str,
     if mix <= 0:
         raise ScenarioError(f"{source}: population.channel_mix: expected weights with a positive "
                             f"sum, found all zero")
+    base, multiplier = params["sharing.base_propensity"], params["sharing.negative_multiplier"]
+    if base * multiplier > 1.0:
+        raise ScenarioError(
+            f"{source}: sharing.base_propensity: expected base_propensity x negative_multiplier <= 1 "
+            f"(a dissatisfied customer cannot share with a chance above 1), found {base:g} x "
+            f"{multiplier:g} = {base * multiplier:g}")
     params.events = _events(events, params, source)
     if params.values["network.kind"] == "file":
         file = _edge_list_path(params.values["network.file"], source, path)

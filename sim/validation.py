@@ -62,6 +62,7 @@ def bass_overrides(p: float, q: float, population: int, years: float, seed: int)
         "network.kind": "complete",
         "network.mean_degree": q * LOOP_DAYS / DAYS_PER_YEAR,
         "sharing.base_propensity": 1.0,
+        "sharing.negative_multiplier": 1.0,  # everyone is satisfied: the multiplier plays no part
         "sharing.public_fraction": 0.0,
         "wom.reach": 1.0,
         "wom.trigger": 1.0,
