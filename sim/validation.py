@@ -15,6 +15,12 @@ fraction. ``docs/validation.md`` derives the mapping below.
   network) of mean q x LOOP_DAYS / 365; a story always starts a journey.
   Non-adopters then hear stories at the daily rate q F / 365.
 - Nobody walks away at the shelf, and research and use take one day each.
+
+What remains of the journey is time: every stage lasts at least a day, so an
+ad seen on day t makes an adopter on day t + 3 (stimulus, ZMOT, FMOT), and an
+adopter's story, told two days after the purchase and heard the next day, makes
+the next adopter about ``GENERATION_DAYS`` later than in Bass's continuous
+time. The simulated curve is the closed form delayed by ``bass_lag_days``.
 """
 
 from __future__ import annotations
@@ -28,12 +34,20 @@ from .scenario import Scenario, load
 DAYS_PER_YEAR = 365.0
 # An adopter's loop with a one-day cycle: dormant (1) -> stimulus -> FMOT (loyal rebuy) -> SMOT -> UMOT.
 LOOP_DAYS = 5
+TRIGGER_TO_PURCHASE_DAYS = 3  # stimulus, ZMOT, FMOT
+GENERATION_DAYS = 6  # purchase -> SMOT -> UMOT (story) -> heard next day -> stimulus, ZMOT, FMOT
 
 
 def bass_closed_form(t_years, p: float, q: float):
     """Adopted fraction F(t) of the Bass (1969) model: (1 - e^-(p+q)t) / (1 + (q/p) e^-(p+q)t)."""
     decay = np.exp(-(p + q) * np.asarray(t_years, dtype=float))
     return (1.0 - decay) / (1.0 + (q / p) * decay)
+
+
+def bass_lag_days(t_years, q: float):
+    """An upper bound of the delay the one-day stages add by time t: the first purchase's
+    three days plus six days for each generation of word of mouth (about q t of them)."""
+    return TRIGGER_TO_PURCHASE_DAYS + GENERATION_DAYS * q * np.asarray(t_years, dtype=float)
 
 
 def bass_overrides(p: float, q: float, population: int, years: float, seed: int) -> dict:

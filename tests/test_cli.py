@@ -12,6 +12,7 @@ import json
 import os
 import subprocess
 import sys
+import tomllib
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -47,7 +48,8 @@ def momentsim_many(jobs: dict[str, list], cwd: Path) -> dict[str, subprocess.Com
 
 
 def ok(result: subprocess.CompletedProcess) -> subprocess.CompletedProcess:
-    assert result.returncode == 0, f"exit {result.returncode}\nstdout:\n{result.stdout}\nstderr:\n{result.stderr}"
+    assert result.returncode == 0, (f"exit {result.returncode}\nstdout:\n{result.stdout}\n"
+                                    f"stderr:\n{result.stderr}")
     assert "Traceback" not in result.stderr
     return result
 
@@ -167,7 +169,9 @@ def test_written_scenario_reruns_exactly(runs):
     for line in ("negative_multiplier = 2.5", "service_recovery = 0.6", 'kind = "small_world"',
                  "size = 300", "steps = 30", "seed = 5"):
         assert line in text, line
-    assert text.count("[[events]]") == 2
+    events = tomllib.loads(text)["events"]
+    assert events == [{"day": 8, "brand": "ours", "lever": "quality", "value": 0.3},
+                      {"day": 15, "brand": "theirs", "lever": "price", "value": 12.0}]
 
     ok(momentsim("run", written, "--out", base / "rerun", cwd=base))
     assert ((base / "rerun" / "timeseries.csv").read_bytes()
@@ -216,9 +220,6 @@ BAD = [
     ("unknown_key_in_set", {},
      ["baseline", "--set", "wom.rech=0.2"],
      ["{baseline}", "wom.rech", "unknown key", "did you mean 'wom.reach'"]),
-    ("wrong_type_in_file", {"type.toml": '[market]\nnew_category = "yes"\n'},
-     ["{dir}/type.toml"],
-     ["{dir}/type.toml", "market.new_category", "expected true or false", "found 'yes'"]),
     ("wrong_type_in_set", {},
      ["baseline", "--set", "population.size=many"],
      ["{baseline}", "population.size", "expected an integer", "found 'many'"]),
@@ -228,9 +229,6 @@ BAD = [
     ("population_zero", {"zero.toml": "[population]\nsize = 0\n"},
      ["{dir}/zero.toml"],
      ["{dir}/zero.toml", "population.size", "expected an integer > 0", "found 0"]),
-    ("population_zero_in_set", {},
-     ["baseline", "--set", "population.size=0"],
-     ["{baseline}", "population.size", "expected an integer > 0", "found 0"]),
     ("event_missing_brand",
      {"event.toml": '[[events]]\nday = 3\nbrand = "mine"\nlever = "quality"\nvalue = 0.3\n'},
      ["{dir}/event.toml"],
@@ -249,10 +247,6 @@ BAD = [
       "latin1_edges.txt": "ann b\u00e9a\n".encode("latin-1")},
      ["{dir}/unreadable.toml"],
      ["{dir}/unreadable.toml", "network.file", "latin1_edges.txt", "cannot read"]),
-    ("missing_edge_list",
-     {"noedges.toml": '[network]\nkind = "file"\nfile = "nowhere.txt"\n'},
-     ["{dir}/noedges.toml"],
-     ["{dir}/noedges.toml", "network.file", "nowhere.txt", "no such file"]),
     ("malformed_edge_list",
      {"edges.toml": '[network]\nkind = "file"\nfile = "four.txt"\n', "four.txt": "a b\nb c d e\n"},
      ["{dir}/edges.toml"],
@@ -262,11 +256,18 @@ BAD = [
      ["--set", "population.size", "expected dotted.key=value"]),
 ]
 OUT_STATES = ["absent", "empty"]
+# Every case runs with an --out folder that does not exist; these also with an empty one
+# that exists beforehand (each run is a fresh Python process: all of them twice would be slow,
+# and the check of --out comes after the scenario is resolved whatever the mistake).
+EMPTY_TOO = {"unknown_key_in_file", "unknown_key_in_set", "malformed_edge_list"}
+BAD_RUNS = [(case, state) for case, *_ in BAD for state in OUT_STATES
+            if state == "absent" or case in EMPTY_TOO]
 
 
 @pytest.fixture(scope="module")
 def bad_runs(tmp_path_factory):
-    """Every bad command, once with an --out folder that does not exist, once with an empty one."""
+    """Every bad command, with an --out folder that does not exist (nor its parent), some also
+    with an empty one."""
     folder = tmp_path_factory.mktemp("bad")
     for _, files, _, _ in BAD:
         for name, content in files.items():
@@ -277,18 +278,23 @@ def bad_runs(tmp_path_factory):
                 target.write_text(content, encoding="utf-8")
     fill = {"dir": str(folder), "baseline": str(shipped()["baseline"])}
     jobs, expected = {}, {}
-    for case, _, args, must in BAD:
-        for state in OUT_STATES:
-            out = folder / f"out_{case}_{state}"
-            if state == "empty":
-                out.mkdir()
-            jobs[case, state] = ["run", *[a.format(**fill) for a in args], "--out", out]
+    arguments = {case: args for case, _, args, _ in BAD}
+    for case, _, _, must in BAD:
         expected[case] = [m.format(**fill) for m in must]
+    for case, state in BAD_RUNS:
+        out = folder / f"out_{case}_{state}"
+        if state == "empty":
+            out.mkdir()
+        else:
+            out = out / "nested"
+        jobs[case, state] = ["run", *[a.format(**fill) for a in arguments[case]], "--out", out]
     # a bad option: argparse's own error
     for state in OUT_STATES:
         out = folder / f"out_bad_option_{state}"
         if state == "empty":
             out.mkdir()
+        else:
+            out = out / "nested"
         jobs["bad_option", state] = ["run", "baseline", "--steps", "-3", "--out", out]
     return folder, momentsim_many(jobs, cwd=folder), expected
 
@@ -300,8 +306,7 @@ def _assert_nothing_written(out: Path, state: str) -> None:
         assert out.is_dir() and list(out.iterdir()) == [], f"{out} holds {list(out.iterdir())}"
 
 
-@pytest.mark.parametrize("state", OUT_STATES)
-@pytest.mark.parametrize("case", [c[0] for c in BAD])
+@pytest.mark.parametrize("case,state", BAD_RUNS, ids=[f"{c}-{s}" for c, s in BAD_RUNS])
 def test_bad_input_one_message_exit_2_nothing_written(bad_runs, case, state):
     folder, results, expected = bad_runs
     result = results[case, state]
