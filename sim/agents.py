@@ -50,7 +50,7 @@ class Consumer(mesa.Agent):
         self.ad_any = 0.0  # chance of seeing at least one
         self.inbox: list[tuple[int, float]] = []  # (brand, stars) of stories heard yesterday
         self.triggered = False  # an ad or a story started a journey today
-        self.has_cycle = not model.params["market.new_category"]
+        self.need_chance = 0.0 if model.params["market.new_category"] else model.need_probability
         self.last_brand = -1  # brand of the last purchase, -1 if none
         self.last_satisfied = False
         self.rebuy = False  # loyalty loop: going straight to the shelf for the last brand
@@ -63,7 +63,8 @@ class Consumer(mesa.Agent):
     def step(self) -> None:
         if self.inbox:
             self.hear_stories()
-        self.see_ads()
+        if self.draw() < self.ad_any:  # most days no ad gets through: one draw decides it
+            self.see_ads()
         ACTIONS[self.stage](self)
 
     def hear_stories(self) -> None:
@@ -79,9 +80,7 @@ class Consumer(mesa.Agent):
         self.inbox.clear()
 
     def see_ads(self) -> None:
-        """Micro-moments: each brand's ads may reach the consumer today."""
-        if self.draw() >= self.ad_any:  # most days no ad gets through: one draw decides it
-            return
+        """Micro-moments: at least one brand's ads reached the consumer today; which, and what it does."""
         m = self.model
         for brand in ads_seen(self.ad_chances, self.draw):
             self.aware[brand] = True
@@ -94,7 +93,7 @@ class Consumer(mesa.Agent):
 
     def wait_for_need(self) -> None:
         """Dormant: the purchase cycle comes round, or an ad or a story starts a journey."""
-        if self.triggered or (self.has_cycle and self.draw() < self.model.need_probability):
+        if self.triggered or self.draw() < self.need_chance:
             self.stage = Stage.STIMULUS
         self.triggered = False
 
@@ -138,10 +137,10 @@ class Consumer(mesa.Agent):
             brand = self.last_brand
             self.rebuy = False
         else:
-            loyal_to = [self.last_satisfied and b == self.last_brand for b in range(m.n_brands)]
-            probabilities = rules.choice_probabilities(self.attitude, self.aware, m.prices, loyal_to,
-                                                       **m.choice_weights)
-            brand = int(rules.pick(probabilities, self.draw()))
+            loyal_to = [float(self.last_satisfied and b == self.last_brand) for b in range(m.n_brands)]
+            probabilities = rules.choice_probabilities(self.attitude.tolist(), self.aware.tolist(),
+                                                       m.price_list, loyal_to, **m.choice_weights)
+            brand = rules.pick(probabilities, self.draw())
         if brand >= m.n_brands:  # walked away: the need stays unmet until it comes round again
             m.day.walk_aways += 1
             self.stage = Stage.DORMANT
@@ -150,7 +149,7 @@ class Consumer(mesa.Agent):
                           first=self.last_brand < 0)
         self.purchases[brand] += 1
         self.bought = brand
-        self.has_cycle = True  # a customer now has the category's purchase cycle
+        self.need_chance = m.need_probability  # a customer now has the category's purchase cycle
         self.stage = Stage.SMOT
 
     def experience(self) -> None:
@@ -214,11 +213,8 @@ def ads_seen(chances: tuple[float, ...], draw) -> list[int]:
     return seen
 
 
-ACTIONS = {
-    Stage.DORMANT: Consumer.wait_for_need,
-    Stage.STIMULUS: Consumer.respond_to_stimulus,
-    Stage.ZMOT: Consumer.research,
-    Stage.FMOT: Consumer.choose,
-    Stage.SMOT: Consumer.experience,
-    Stage.UMOT: Consumer.share,
-}
+# What a consumer does today, by the stage it is in (indexed by Stage).
+ACTIONS = (Consumer.wait_for_need, Consumer.respond_to_stimulus, Consumer.research, Consumer.choose,
+           Consumer.experience, Consumer.share)
+assert [a.__name__ for a in ACTIONS] == ["wait_for_need", "respond_to_stimulus", "research", "choose",
+                                         "experience", "share"]

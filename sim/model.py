@@ -132,7 +132,7 @@ class MarketModel(mesa.Model):
 
     def _update_levers(self) -> None:
         """Derived per-brand quantities, recomputed when an intervention changes a lever."""
-        self.prices = np.array([lv["price"] for lv in self.levers])
+        self.price_list = [lv["price"] for lv in self.levers]
         self.hype = [self.params["ads.hype"] * lv["ad_intensity"] for lv in self.levers]
         for j, levers in enumerate(self.levers):
             self.ad_exposure[:, j] = rules.exposure_probability(levers["ad_intensity"], self.attention)
@@ -155,7 +155,10 @@ class MarketModel(mesa.Model):
         if self._apply_events(self.steps):
             self._update_levers()
         self.day = DayCounts(self.n_brands)
-        self.agents.do("step")  # order does not matter: what is shared today is heard tomorrow
+        # Every consumer acts once a day. The order does not matter: what is shared today is heard
+        # tomorrow. (A plain loop over the agents: Mesa's AgentSet.do costs more than the dormant's day.)
+        for consumer in self.consumers:
+            consumer.step()
         self._deliver()
         self._collect()
 

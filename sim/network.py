@@ -56,11 +56,14 @@ def from_graph(graph: nx.Graph, size: int) -> Contacts:
 
 def from_edges(edges: np.ndarray, size: int) -> Contacts:
     edges = edges[edges[:, 0] != edges[:, 1]]
-    both = np.concatenate([edges, edges[:, ::-1]])
-    both = np.unique(both, axis=0)  # sorted by source, then target; no duplicate edges
+    # Each edge both ways as one key source * size + target: sorted keys give rows by source,
+    # and dropping repeated keys drops duplicate edges (np.unique on rows is far slower).
+    keys = np.sort(np.concatenate([edges[:, 0] * size + edges[:, 1], edges[:, 1] * size + edges[:, 0]]))
+    keys = keys[np.concatenate([[True], keys[1:] != keys[:-1]])] if len(keys) else keys
+    source, target = np.divmod(keys, size) if size else (keys, keys)
     indptr = np.zeros(size + 1, dtype=np.int64)
-    np.cumsum(np.bincount(both[:, 0], minlength=size), out=indptr[1:])
-    return Contacts(size, indptr, both[:, 1].copy(), len(both) / max(size, 1))
+    np.cumsum(np.bincount(source, minlength=size), out=indptr[1:])
+    return Contacts(size, indptr, target, len(keys) / max(size, 1))
 
 
 def build(kind: str, size: int, mean_degree: float, rewiring: float, seed: int,

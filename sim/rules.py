@@ -91,8 +91,18 @@ def choice_probabilities(attitude, aware, price, loyal_to, *, reference_price, a
     """Multinomial logit over the brands one knows, and walking away (last column).
 
     ``attitude``, ``aware``, ``price`` and ``loyal_to`` (1 for the brand one was
-    satisfied with last time) have brands on the last axis.
+    satisfied with last time) have brands on the last axis: lists for one
+    consumer, arrays of shape (consumers, brands) for many.
     """
+    if isinstance(attitude, list):  # one consumer: plain floats are far cheaper than tiny arrays
+        utility = [attitude_weight * a - price_weight * math.log(p / reference_price) + loyalty_bonus * loyal
+                   if known else -math.inf
+                   for a, p, loyal, known in zip(attitude, price, loyal_to, aware)]
+        utility.append(float(walk_away_utility))
+        top = max(utility)
+        weights = [math.exp(u - top) for u in utility]
+        total = sum(weights)
+        return [w / total for w in weights]
     attitude = np.asarray(attitude, dtype=float)
     utility = (attitude_weight * attitude
                - price_weight * np.log(np.asarray(price, dtype=float) / reference_price)
@@ -107,6 +117,13 @@ def choice_probabilities(attitude, aware, price, loyal_to, *, reference_price, a
 
 def pick(probabilities, u):
     """Index of the option chosen by a uniform draw ``u`` (inverse CDF on the last axis)."""
+    if isinstance(probabilities, list):
+        cumulative = 0.0
+        for index, p in enumerate(probabilities):
+            cumulative += p
+            if u < cumulative:
+                return index
+        return len(probabilities) - 1
     cumulative = np.cumsum(probabilities, axis=-1)
     u = np.asarray(u, dtype=float)[..., None]
     return np.minimum((cumulative <= u).sum(axis=-1), cumulative.shape[-1] - 1)

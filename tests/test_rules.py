@@ -77,21 +77,30 @@ def test_hype_raises_the_bar(attitude, hype):
     assert rules.expectation(1.0, 0.0, 0.5, 0.25) > rules.expectation(-1.0, 0.0, 0.5, 0.25)
 
 
+def choice(attitude, aware, price, loyal_to):
+    """The rule for one consumer (lists) and as a batch of one (arrays): both must agree."""
+    one = rules.choice_probabilities(list(attitude), list(aware), list(price), list(loyal_to), **CHOICE)
+    batch = rules.choice_probabilities(np.array([attitude], dtype=float), np.array([aware]),
+                                       np.array(price, dtype=float), np.array([loyal_to], dtype=float), **CHOICE)
+    assert one == pytest.approx(batch[0].tolist())
+    return np.array(one)
+
+
 def test_choice_is_a_logit_over_known_brands_and_walking_away():
-    p = rules.choice_probabilities([0.5, 0.0], [True, True], [10.0, 10.0], [0, 0], **CHOICE)
+    p = choice([0.5, 0.0], [True, True], [10.0, 10.0], [0, 0])
     assert p.sum() == pytest.approx(1.0)
     u = np.array([1.5, 0.0, -1.0])
     assert p == pytest.approx(np.exp(u) / np.exp(u).sum())
-    unaware = rules.choice_probabilities([0.5, 0.9], [True, False], [10.0, 10.0], [0, 0], **CHOICE)
+    unaware = choice([0.5, 0.9], [True, False], [10.0, 10.0], [0, 0])
     assert unaware[1] == 0.0
-    nobody = rules.choice_probabilities([0.5, 0.9], [False, False], [10.0, 10.0], [0, 0], **CHOICE)
+    nobody = choice([0.5, 0.9], [False, False], [10.0, 10.0], [0, 0])
     assert nobody.tolist() == [0.0, 0.0, 1.0]
 
 
 def test_a_higher_price_loses_and_loyalty_wins():
-    p = rules.choice_probabilities([0.2, 0.2], [True, True], [10.0, 12.0], [0, 0], **CHOICE)
+    p = choice([0.2, 0.2], [True, True], [10.0, 12.0], [0, 0])
     assert p[0] > p[1]
-    p = rules.choice_probabilities([0.2, 0.2], [True, True], [10.0, 10.0], [0, 1], **CHOICE)
+    p = choice([0.2, 0.2], [True, True], [10.0, 10.0], [0, 1])
     assert p[1] > p[0]
 
 
@@ -101,14 +110,16 @@ def test_choice_for_many_consumers_equals_choice_one_by_one(rows):
     aware = np.array([[x, y] for _, _, x, y in rows])
     batch = rules.choice_probabilities(attitude, aware, [10.0, 11.0], np.zeros((len(rows), 2)), **CHOICE)
     for i in range(len(rows)):
-        one = rules.choice_probabilities(attitude[i], aware[i], [10.0, 11.0], [0, 0], **CHOICE)
+        one = choice(attitude[i].tolist(), aware[i].tolist(), [10.0, 11.0], [0.0, 0.0])
         assert batch[i] == pytest.approx(one)
         assert np.all((batch[i] >= 0) & (batch[i] <= 1))
 
 
 def test_pick_is_the_inverse_cumulative_distribution():
     p = np.array([0.2, 0.5, 0.3])
-    assert [int(rules.pick(p, u)) for u in (0.0, 0.19, 0.2, 0.69, 0.7, 0.999)] == [0, 0, 1, 1, 2, 2]
+    for u, index in zip((0.0, 0.19, 0.2, 0.69, 0.7, 0.999), [0, 0, 1, 1, 2, 2]):
+        assert int(rules.pick(p, u)) == index
+        assert rules.pick(p.tolist(), u) == index
     assert rules.pick(np.array([p, p]), np.array([0.1, 0.8])).tolist() == [0, 2]
 
 
