@@ -83,10 +83,13 @@ def loads(text: str, path: Path | str | None = None, overrides: dict[str, Any] |
     about = doc.pop("about", {})
     if not isinstance(about, dict):
         raise ScenarioError(f"{source}: about: expected a table, found {about!r}")
-    for key in about:
+    for key, value in about.items():
         if key not in ABOUT_KEYS:
-            raise ScenarioError(f"{source}: about.{key}: unknown key; expected one of "
+            raise ScenarioError(f"{source}: about.{key if key.isprintable() else repr(key)}: unknown key; expected one of "
                                 f"{', '.join(ABOUT_KEYS)}{suggest(key, ABOUT_KEYS)}")
+        if not (isinstance(value, str) or (isinstance(value, list) and all(isinstance(v, str) for v in value))):
+            raise ScenarioError(f"{source}: about.{key}: expected a string or a list of strings, "
+                                f"found {value!r}")
     events = doc.pop("events", [])
     flat = _flatten_settings(doc, source)
     for key, value in (overrides or {}).items():
@@ -135,10 +138,14 @@ def _flatten_settings(doc: dict[str, Any], source: str) -> dict[str, tuple[Any, 
             dotted = f"{prefix}{key}"
             if dotted in ("about", "events"):
                 continue
+            shown = dotted if dotted.isprintable() else repr(dotted)  # keep the message on one line
             if isinstance(value, dict) and dotted not in SCHEMA:
                 walk(value, dotted + ".")
+            elif dotted.startswith("brands.") and dotted.count(".") == 1:
+                raise ScenarioError(f"{source}: {shown}: expected a table of brand levers "
+                                    f"([{shown}] with e.g. quality = 0.6), found {value!r}")
             else:
-                flat[dotted] = (value, f"{source}: {dotted}")
+                flat[dotted] = (value, f"{source}: {shown}")
 
     walk(doc, "")
     return flat
@@ -159,7 +166,7 @@ def _resolve(flat: dict[str, tuple[Any, str]], events: Any, source: str,
             params.values[key] = check_value(SCHEMA[key], value, where)
         elif key.startswith("brands."):
             _, brand, lever = (key.split(".", 2) + ["", ""])[:3]
-            if brand not in params.brands:
+            if not isinstance(brand, str) or brand not in params.brands:
                 raise ScenarioError(f"{where}: no brand '{brand}'; market.brands is {names}"
                                     f"{suggest(brand, names)}; add it to market.brands to create it")
             if lever not in BRAND_SCHEMA:
@@ -211,7 +218,7 @@ def _events(events: Any, params: Params, source: str) -> list[Event]:
         day, brand, lever = raw["day"], raw["brand"], raw["lever"]
         if not isinstance(day, int) or isinstance(day, bool) or day < 0:
             raise ScenarioError(f"{where}.day: expected an integer >= 0, found {day!r}")
-        if brand not in params.brands:
+        if not isinstance(brand, str) or brand not in params.brands:
             raise ScenarioError(f"{where}.brand: expected one of {params.brand_names}, found {brand!r}"
                                 f"{suggest(str(brand), params.brands)}")
         if lever not in EVENT_LEVERS:

@@ -19,8 +19,10 @@ fraction. ``docs/validation.md`` derives the mapping below.
 What remains of the journey is time: every stage lasts at least a day, so an
 ad seen on day t makes an adopter on day t + 3 (stimulus, ZMOT, FMOT), and an
 adopter's story, told two days after the purchase and heard the next day, makes
-the next adopter about ``GENERATION_DAYS`` later than in Bass's continuous
-time. The simulated curve is the closed form delayed by ``bass_lag_days``.
+the next adopter six days later than in Bass's continuous time.
+:func:`bass_with_daily_stages` is the Bass process with exactly these delays;
+its gap to the closed form is what the daily journey explains (under 0.01 for
+p = 0.1, q = 1.2).
 """
 
 from __future__ import annotations
@@ -35,7 +37,7 @@ DAYS_PER_YEAR = 365.0
 # An adopter's loop with a one-day cycle: dormant (1) -> stimulus -> FMOT (loyal rebuy) -> SMOT -> UMOT.
 LOOP_DAYS = 5
 TRIGGER_TO_PURCHASE_DAYS = 3  # stimulus, ZMOT, FMOT
-GENERATION_DAYS = 6  # purchase -> SMOT -> UMOT (story) -> heard next day -> stimulus, ZMOT, FMOT
+FIRST_STORY_DAYS = 2  # a new adopter tells its first story two days after buying (SMOT, UMOT)
 
 
 def bass_closed_form(t_years, p: float, q: float):
@@ -44,10 +46,32 @@ def bass_closed_form(t_years, p: float, q: float):
     return (1.0 - decay) / (1.0 + (q / p) * decay)
 
 
-def bass_lag_days(t_years, q: float):
-    """An upper bound of the delay the one-day stages add by time t: the first purchase's
-    three days plus six days for each generation of word of mouth (about q t of them)."""
-    return TRIGGER_TO_PURCHASE_DAYS + GENERATION_DAYS * q * np.asarray(t_years, dtype=float)
+def bass_with_daily_stages(p: float, q: float, days: int, population: int) -> np.ndarray:
+    """Adopted fraction, day by day, of the mean-field Bass process with the journey's one-day stages.
+
+    The same hazards as Bass (ads at p, stories at q F, a year), but on whole
+    days and with the journey's delays: an adopter buys three days after its
+    trigger, tells its first story two days after buying and then once a loop,
+    and a story is heard the day after it is told. Its gap to the closed form
+    is what the daily journey itself adds; the simulation follows it within
+    sampling noise.
+    """
+    audience = q * LOOP_DAYS / DAYS_PER_YEAR / population  # stories heard per story told, per consumer
+    no_ad = np.exp(-p / DAYS_PER_YEAR)
+    adopted = np.zeros(days + 1)
+    buying = np.zeros(days + 1)  # first purchases on day d
+    stories = np.zeros(days + 1)  # stories told on day d
+    triggered = np.zeros(days + 1)
+    waiting = float(population)  # non-adopters not yet on a journey
+    for d in range(1, days + 1):
+        stories[d] = (buying[d - FIRST_STORY_DAYS] if d >= FIRST_STORY_DAYS else 0.0) + (
+            stories[d - LOOP_DAYS] if d >= LOOP_DAYS else 0.0)
+        no_story = np.exp(-stories[d - 1] * audience)  # Poisson audiences; heard the day after
+        triggered[d] = waiting * (1.0 - no_ad * no_story)
+        waiting -= triggered[d]
+        buying[d] = triggered[d - TRIGGER_TO_PURCHASE_DAYS] if d >= TRIGGER_TO_PURCHASE_DAYS else 0.0
+        adopted[d] = adopted[d - 1] + buying[d]
+    return adopted / population
 
 
 def bass_overrides(p: float, q: float, population: int, years: float, seed: int) -> dict:
@@ -90,9 +114,12 @@ def bass_scenario(p: float, q: float, population: int = 2000, years: float = 15.
 
 def bass_table(p: float, q: float, population: int = 2000, years: float = 15.0, seed: int = 42,
                progress: bool | None = False) -> pd.DataFrame:
-    """Simulated and closed-form adopted fraction, one row a day: t_years, simulated, closed_form."""
+    """One row a day: t_years; the simulated and closed_form adopted fraction; and daily_stages, the
+    Bass process on whole days with the journey's delays (:func:`bass_with_daily_stages`)."""
     result = run(bass_scenario(p, q, population, years, seed), progress=progress)
-    t = result.table["step"].to_numpy() / DAYS_PER_YEAR
+    steps = result.table["step"].to_numpy()
+    t = steps / DAYS_PER_YEAR
     return pd.DataFrame({"t_years": t,
                          "simulated": result.table["adopters"].to_numpy() / population,
-                         "closed_form": bass_closed_form(t, p, q)})
+                         "closed_form": bass_closed_form(t, p, q),
+                         "daily_stages": bass_with_daily_stages(p, q, int(steps[-1]), population)})

@@ -202,11 +202,12 @@ def test_validate_bass(runs):
     result = ok(results["bass"])
     assert any("largest gap" in line for line in result.stdout.splitlines()), result.stdout
     columns, rows = read_table(base / "bass" / "bass.csv")
-    assert columns == ["t_years", "simulated", "closed_form"]
+    assert columns[:3] == ["t_years", "simulated", "closed_form"]  # then daily_stages
     assert len(rows) == 366  # 365 days and day 0
     assert float(rows[0]["t_years"]) == 0.0 and float(rows[-1]["t_years"]) == pytest.approx(1.0)
     for row in rows:
         assert 0.0 <= float(row["simulated"]) <= 1.0 and 0.0 <= float(row["closed_form"]) <= 1.0
+        assert 0.0 <= float(row["daily_stages"]) <= float(row["closed_form"]) + 1e-12
 
 
 # --- bad input: one line on stderr, exit 2, no traceback, nothing written ----------------

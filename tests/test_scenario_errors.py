@@ -173,11 +173,8 @@ def test_the_valid_cases_load():
         {"day": 10, "brand": "ours", "lever": "quality", "value": 0.3}]
 
 
-# --- bugs found: strict xfail until sim/ is fixed --------------------------------------
+# --- mistakes of form: wrong types where tables or names were expected ------------------
 
-@pytest.mark.xfail(strict=True, raises=TypeError,
-                   reason="sim/scenario.py _events: `brand not in params.brands` on an unhashable "
-                          "brand (a list or table) raises TypeError instead of ScenarioError")
 @pytest.mark.parametrize("brand", ['["ours"]', '{name = "ours"}'], ids=["list", "table"])
 def test_event_brand_of_wrong_type(brand):
     with pytest.raises(sim.ScenarioError) as info:
@@ -185,18 +182,12 @@ def test_event_brand_of_wrong_type(brand):
     _check(str(info.value), "shop.toml", "events[0].brand", ["expected one of"])
 
 
-@pytest.mark.xfail(strict=True,
-                   reason="sim/scenario.py _resolve: `brands.ours = 3` says \"unknown brand lever ''\" "
-                          "and never says what was found (3) or that a table of levers was expected")
 def test_brand_given_a_value_instead_of_a_table():
     with pytest.raises(sim.ScenarioError) as info:
         sim.loads("brands.ours = 3\n", path="shop.toml")
     _check(str(info.value), "shop.toml", "brands.ours", ["expected", "found 3"])
 
 
-@pytest.mark.xfail(strict=True,
-                   reason="sim/scenario.py: unknown keys are put in the message as they are, not "
-                          "with repr(); a quoted TOML key holding a newline splits the one-line message")
 def test_unknown_key_with_a_newline_stays_one_line():
     with pytest.raises(sim.ScenarioError) as info:
         sim.loads('"steps\\nx" = 1\n', path="shop.toml")
@@ -373,3 +364,9 @@ def test_scenario_file_not_utf8(tmp_path):
     with pytest.raises(sim.ScenarioError) as info:
         sim.load(path)
     _check(str(info.value), str(path), "", ["cannot read the scenario file", "utf-8"])
+
+
+def test_about_values_must_be_text():
+    with pytest.raises(sim.ScenarioError) as info:
+        sim.loads("[about]\ntitle = 3\n", path="shop.toml")
+    _check(str(info.value), "shop.toml", "about.title", ["expected a string", "found 3"])
