@@ -116,25 +116,29 @@ class Consumer(mesa.Agent):
         for brand in range(m.n_brands):
             if not self.aware[brand] and self.draw() < p["journey.discovery"]:
                 self.aware[brand] = True
-            if not self.aware[brand]:
-                continue
             available, recent_stars = m.reviews.recent(brand, p["reviews.read"])
-            if available:
+            if self.aware[brand] and available:
                 weight = rules.review_weight(p["reviews.weight"], self.susceptibility, float(available),
                                              float(p["reviews.read"]))
                 self.attitude[brand] = rules.move_attitude(float(self.attitude[brand]),
                                                            rules.stars_signal(recent_stars), weight)
-            self.expectation[brand] = rules.expectation(float(self.attitude[brand]), m.hype[brand],
-                                                        p["expectation.neutral"],
-                                                        p["expectation.attitude_weight"])
+            # Expected of every brand, known or not: a brand met after research is judged by it too.
+            self.expectation[brand] = self.expect(brand)
         self.stage = Stage.FMOT
+
+    def expect(self, brand: int) -> float:
+        """The quality one expects of a brand now: attitude and the brand's advertised promise."""
+        p = self.model.params
+        return rules.expectation(float(self.attitude[brand]), self.model.hype[brand], p["expectation.neutral"],
+                                 p["expectation.attitude_weight"])
 
     def choose(self) -> None:
         """FMOT: at the shelf, buy a brand or walk away."""
         self.triggered = False
         m = self.model
-        if self.rebuy:
+        if self.rebuy:  # the loyalty loop: no research, one expects what one's own experience taught
             brand = self.last_brand
+            self.expectation[brand] = self.expect(brand)
             self.rebuy = False
         else:
             loyal_to = [float(self.last_satisfied and b == self.last_brand) for b in range(m.n_brands)]

@@ -110,7 +110,9 @@ def summary_text(summary: dict) -> str:
              f"{summary['dissatisfied_share_of_experiences']:.0%} of experiences dissatisfied, "
              f"{summary['shared_share_of_experiences']:.0%} shared, "
              f"{summary['negative_share_of_conversation']:.0%} of the conversation negative",
-             f"  {'brand':<12}{'sentiment':>10}{'rating':>8}{'share':>8}{'revenue':>12}"
+             "  (sentiment and rating on the last day; sales %, revenue, customers acquired and retained "
+             "over the run)",
+             f"  {'brand':<12}{'sentiment':>10}{'rating':>8}{'sales %':>8}{'revenue':>12}"
              f"{'acquired':>10}{'retained':>10}"]
     for name, b in summary["brands"].items():
         lines.append(f"  {name:<12}{b['sentiment']:>+10.3f}{b['rating']:>8.2f}{b['market_share']:>8.1%}"

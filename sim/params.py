@@ -81,7 +81,8 @@ SCHEMA: dict[str, Param] = {
     "channels.in_person.reach": _nonneg(1.0, "daily reach of in-person and phone contact, relative"),
     # network
     "network.kind": Param("small_world", str, "social network of consumers", choices=NETWORK_KINDS),
-    "network.mean_degree": _pos(10.0, "mean number of contacts (or stories' audience when complete)"),
+    "network.mean_degree": _pos(10.0, "mean number of contacts (small world: the nearest even number, "
+                                      "at least 2; complete: a story's mean audience)"),
     "network.rewiring": _prob(0.1, "small-world rewiring probability"),
     "network.file": Param("", str, "edge-list file, relative to the scenario file (kind = 'file')"),
     # market
