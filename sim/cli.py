@@ -17,34 +17,26 @@ from .scenario import parse_override
 EXIT_USAGE = 2
 
 
-def _positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, found {text!r}") from None
-    if value <= 0:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, found {text!r}")
-    return value
+def _number(kind: type, strictly_positive: bool):
+    """An argparse type: an int or float that is > 0 (or >= 0), finite, with a clear message."""
+    expected = f"{'a positive' if strictly_positive else 'a non-negative'} " \
+               f"{'integer' if kind is int else 'number'}"
+
+    def parse(text: str):
+        try:
+            value = kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected {expected}, found {text!r}") from None
+        if value < 0 or (strictly_positive and value == 0) or value != value or value == float("inf"):
+            raise argparse.ArgumentTypeError(f"expected {expected}, found {text!r}")
+        return value
+
+    return parse
 
 
-def _nonnegative_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected an integer >= 0, found {text!r}") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"expected an integer >= 0, found {text!r}")
-    return value
-
-
-def _coefficient(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a positive number, found {text!r}") from None
-    if not value > 0 or value == float("inf"):
-        raise argparse.ArgumentTypeError(f"expected a positive number, found {text!r}")
-    return value
+_positive_int = _number(int, strictly_positive=True)
+_nonnegative_int = _number(int, strictly_positive=False)
+_coefficient = _number(float, strictly_positive=True)
 
 
 def parser() -> argparse.ArgumentParser:

@@ -9,7 +9,6 @@ public review count, walk-aways, service recoveries).
 from __future__ import annotations
 
 from collections import deque
-from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -29,25 +28,20 @@ def columns(brands: list[str]) -> list[str]:
             + [f"{c}_{b}" for c in BRAND_COLUMNS for b in brands])
 
 
-@dataclass
 class DayCounts:
-    """What happened today, counted as it happens."""
-    n_brands: int
-    purchases: list = field(default=None)
-    revenue: list = field(default=None)
-    acquisitions: list = field(default=None)
-    retentions: list = field(default=None)
-    shares_positive: list = field(default=None)
-    shares_negative: list = field(default=None)
-    recoveries: list = field(default=None)
-    satisfied: int = 0
-    dissatisfied: int = 0
-    walk_aways: int = 0
+    """What happened today, counted as it happens (per-brand lists indexed by brand)."""
 
-    def __post_init__(self):
-        for name in ("purchases", "revenue", "acquisitions", "retentions", "shares_positive",
-                     "shares_negative", "recoveries"):
-            setattr(self, name, [0] * self.n_brands)
+    def __init__(self, n_brands: int):
+        self.purchases = [0] * n_brands
+        self.revenue = [0.0] * n_brands
+        self.acquisitions = [0] * n_brands
+        self.retentions = [0] * n_brands
+        self.shares_positive = [0] * n_brands
+        self.shares_negative = [0] * n_brands
+        self.recoveries = [0] * n_brands
+        self.satisfied = 0
+        self.dissatisfied = 0
+        self.walk_aways = 0
 
     def count_experience(self, satisfied: bool) -> None:
         if satisfied:

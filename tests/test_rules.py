@@ -176,31 +176,24 @@ def test_a_repeat_purchase_of_the_same_brand_is_a_retention():
     assert not rules.is_retention(-1, 0)
 
 
+RULES_ON_ROWS = {  # each rule applied to (attitude, signal, weight, quality, expectation, z)
+    "move": lambda a, s, w, q, e, z: rules.move_attitude(a, s, w),
+    "expect": lambda a, s, w, q, e, z: rules.expectation(a, w * 0.3, 0.5, 0.25),
+    "experience": lambda a, s, w, q, e, z: rules.experience(q, w * 0.3, z),
+    "satisfied": lambda a, s, w, q, e, z: rules.is_satisfied(q, e, 0.05),
+    "stars": lambda a, s, w, q, e, z: rules.stars(q, e, 0.05),
+    "share": lambda a, s, w, q, e, z: rules.share_probabilities(w * 0.2, q > 0.5, 4.0, e)[0],
+    "prompted": lambda a, s, w, q, e, z: rules.share_probabilities(w * 0.2, q > 0.5, 4.0, e)[1],
+    "exposure": lambda a, s, w, q, e, z: rules.exposure_probability(w, q * 2),
+    "meeting": lambda a, s, w, q, e, z: rules.meeting_probability(w, q * 2),
+    "review_weight": lambda a, s, w, q, e, z: rules.review_weight(w, q, e * 20, 10.0),
+}
+
+
 @given(st.lists(st.tuples(signed, signed, unit, unit, unit, st.floats(-3, 3)), min_size=1, max_size=30))
 def test_every_rule_gives_the_same_on_an_array_as_one_by_one(rows):
-    a, s, w, q, e, z = (np.array(col) for col in zip(*rows))
-    vector = {
-        "move": rules.move_attitude(a, s, w),
-        "expect": rules.expectation(a, w * 0.3, 0.5, 0.25),
-        "experience": rules.experience(q, w * 0.3, z),
-        "satisfied": rules.is_satisfied(q, e, 0.05),
-        "stars": rules.stars(q, e, 0.05),
-        "share": rules.share_probabilities(w * 0.2, q > 0.5, 4.0, e)[0],
-        "prompted": rules.share_probabilities(w * 0.2, q > 0.5, 4.0, e)[1],
-        "exposure": rules.exposure_probability(w, q * 2),
-        "meeting": rules.meeting_probability(w, q * 2),
-    }
-    for i, (ai, si, wi, qi, ei, zi) in enumerate(rows):
-        scalar = {
-            "move": rules.move_attitude(ai, si, wi),
-            "expect": rules.expectation(ai, wi * 0.3, 0.5, 0.25),
-            "experience": rules.experience(qi, wi * 0.3, zi),
-            "satisfied": rules.is_satisfied(qi, ei, 0.05),
-            "stars": rules.stars(qi, ei, 0.05),
-            "share": rules.share_probabilities(wi * 0.2, qi > 0.5, 4.0, ei)[0],
-            "prompted": rules.share_probabilities(wi * 0.2, qi > 0.5, 4.0, ei)[1],
-            "exposure": rules.exposure_probability(wi, qi * 2),
-            "meeting": rules.meeting_probability(wi, qi * 2),
-        }
-        for name, value in scalar.items():
-            assert vector[name][i] == pytest.approx(value, abs=1e-12), name
+    columns = [np.array(col) for col in zip(*rows)]
+    for name, rule in RULES_ON_ROWS.items():
+        on_array = rule(*columns)
+        for i, row in enumerate(rows):
+            assert on_array[i] == pytest.approx(rule(*row), abs=1e-12), name
