@@ -76,7 +76,7 @@ def build(kind: str, size: int, mean_degree: float, rewiring: float, seed: int,
         return from_edges(edges, len(labels))
     if kind == "small_world":
         # A ring lattice joins each consumer to k/2 neighbours on each side: k is even, at least 2.
-        k = max(2, 2 * int(round(mean_degree / 2)))
+        k = max(2, 2 * int(mean_degree / 2 + 0.5))  # nearest even number, halves rounded up
         graph = nx.watts_strogatz_graph(size, min(k, size - 1), rewiring, seed=seed)
     elif kind == "scale_free":
         m = max(1, int(round(mean_degree / 2)))
