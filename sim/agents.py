@@ -220,5 +220,3 @@ def ads_seen(chances: tuple[float, ...], draw) -> list[int]:
 # What a consumer does today, by the stage it is in (indexed by Stage).
 ACTIONS = (Consumer.wait_for_need, Consumer.respond_to_stimulus, Consumer.research, Consumer.choose,
            Consumer.experience, Consumer.share)
-assert [a.__name__ for a in ACTIONS] == ["wait_for_need", "respond_to_stimulus", "research", "choose",
-                                         "experience", "share"]

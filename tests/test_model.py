@@ -7,7 +7,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import sim
-from sim.agents import Stage, ads_seen
+from sim.agents import ACTIONS, Stage, ads_seen
 from sim.network import build
 from sim.record import columns
 
@@ -136,6 +136,12 @@ def test_an_ad_burst_reaches_the_consumers_on_its_day():
     model.step()
     assert (model.ad_exposure[:, 0] > 0.3).all()
     assert all(c.ad_chances[0] > 0.3 for c in model.consumers)
+
+
+def test_each_stage_has_its_action():
+    assert [(stage.name, action.__name__) for stage, action in zip(Stage, ACTIONS)] == [
+        ("DORMANT", "wait_for_need"), ("STIMULUS", "respond_to_stimulus"), ("ZMOT", "research"),
+        ("FMOT", "choose"), ("SMOT", "experience"), ("UMOT", "share")]
 
 
 def test_ads_seen_given_one_is_seen_keeps_each_brands_chance():
