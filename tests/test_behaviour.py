@@ -46,9 +46,11 @@ def test_negative_word_of_mouth_lowers_a_weak_brands_sales():
     won = np.array([b["acquisitions_ours"].sum() - a["acquisitions_ours"].sum() for a, b in runs])
     mean, se = mean_and_se(won)
     assert mean + Z * se < 0, f"customers won {mean:.0f} +- {se:.0f}"
-    # ...and sells less, although its loyal customers, who rebuy without research, soften the blow.
+    # ...and sells less, although its loyal customers, who rebuy without research, soften the blow
+    # (a smaller effect in noisier totals: tested one-sided at two standard errors).
     sold = np.array([b["purchases_ours"].sum() - a["purchases_ours"].sum() for a, b in runs])
-    assert sold.mean() < 0
+    mean, se = mean_and_se(sold)
+    assert mean + 2 * se < 0, f"sales {mean:.0f} +- {se:.0f}"
 
 
 def test_review_prompting_raises_the_brands_public_rating():
