@@ -1,4 +1,4 @@
-"""The ``momentsim`` command: run, scenarios, validate.
+"""The ``momentsim`` command: run, scenarios, validate, ui, sweep, sweep-report.
 
 A user's mistake (a bad scenario, option or file) ends in one message on
 stderr and exit status 2, with nothing written to the output folder.
@@ -64,7 +64,34 @@ def parser() -> argparse.ArgumentParser:
     bass.add_argument("--years", type=_coefficient, default=15.0, help="years to simulate (15)")
     bass.add_argument("--seed", type=_nonnegative_int, default=42, help="random seed (42)")
     bass.add_argument("--out", type=Path, default=Path("out"), help="output folder (default: out)")
+
+    _add_ui_parser(sub)
+    _add_sweep_parsers(sub)
     return top
+
+
+def _add_ui_parser(sub) -> None:
+    """``momentsim ui``: the strategist's browser app (sim/app)."""
+    ui = sub.add_parser("ui", help="start the browser app for what-if scenarios")
+    ui.add_argument("scenario", nargs="?", default="baseline",
+                    help="a shipped scenario's name or a scenario TOML file (default: baseline)")
+    ui.add_argument("--host", default="127.0.0.1", help="address to listen on (default: 127.0.0.1)")
+    ui.add_argument("--port", type=_positive_int, default=8765, help="port to listen on (default: 8765)")
+
+
+def _add_sweep_parsers(sub) -> None:
+    """``momentsim sweep`` and ``momentsim sweep-report``: replicated studies (sim/sweep)."""
+    sweep = sub.add_parser("sweep", help="run a replicated parameter study from a sweep TOML file")
+    sweep.add_argument("sweep", type=Path, help="a sweep TOML file")
+    sweep.add_argument("--executor", choices=["local", "dask"], default="local",
+                       help="local processes on all cores (default), or a Dask cluster")
+    sweep.add_argument("--scheduler", metavar="ADDRESS",
+                       help="Dask scheduler address (default with --executor dask: a local Dask cluster)")
+    sweep.add_argument("--workers", type=_positive_int, help="worker processes (default: all cores)")
+    sweep.add_argument("--out", type=Path, help="output folder (default: out/sweeps/<sweep name>)")
+
+    report = sub.add_parser("sweep-report", help="confidence intervals, plots and sensitivity indices")
+    report.add_argument("dir", type=Path, help="a sweep's output folder")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -143,4 +170,23 @@ def cmd_validate(args) -> int:
     return 0
 
 
-COMMANDS = {"run": cmd_run, "scenarios": cmd_scenarios, "validate": cmd_validate}
+def cmd_ui(args) -> int:
+    from .app.serve import main as serve  # imported late: Solara is slow to import
+
+    return serve(args)
+
+
+def cmd_sweep(args) -> int:
+    from .sweep.cli import cmd_sweep as run_sweep
+
+    return run_sweep(args)
+
+
+def cmd_sweep_report(args) -> int:
+    from .sweep.cli import cmd_report
+
+    return cmd_report(args)
+
+
+COMMANDS = {"run": cmd_run, "scenarios": cmd_scenarios, "validate": cmd_validate,
+            "ui": cmd_ui, "sweep": cmd_sweep, "sweep-report": cmd_sweep_report}

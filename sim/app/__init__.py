@@ -1,0 +1,1 @@
+"""The strategist\x27s browser app (Solara): what-if scenarios, charts, export."""

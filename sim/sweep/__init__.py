@@ -1,0 +1,1 @@
+"""Replicated parameter studies: designs, executors, a Parquet result store, reports."""
