@@ -1,1 +1,1 @@
-"""The strategist\x27s browser app (Solara): what-if scenarios, charts, export."""
+"""The strategist's browser app (Solara): what-if scenarios, charts, export."""
