@@ -6,8 +6,11 @@ they are safe to draw from a web server's threads and render offline.
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
+from matplotlib.collections import LineCollection
 from matplotlib.figure import Figure
+from matplotlib.ticker import PercentFormatter
 
 from .record import STAGE_COLUMNS
 
@@ -51,3 +54,133 @@ def sentiment_figure(table: pd.DataFrame, title: str = "") -> Figure:
     return figure
 
 
+
+
+# --- more charts: the app's, also usable from notebooks -------------------------------------------
+# Brand i is drawn in matplotlib's colour "C{i}" everywhere (the default cycle plot_sentiment uses),
+# so a brand has one colour on every chart.
+
+POSITIVE_COLOUR = "#2ca02c"
+NEGATIVE_COLOUR = "#d62728"
+
+
+def brand_colour(index: int) -> str:
+    """The colour of the brand at ``index`` in ``market.brands``, the same on every chart."""
+    return f"C{index % 10}"
+
+
+def plot_brand_lines(ax, table: pd.DataFrame, column: str, label: str = "{brand}",
+                     linestyle: str = "-", linewidth: float = 2.0, alpha: float = 1.0) -> None:
+    """One line per brand of ``<column>_<brand>`` against the day, in the brand's colour."""
+    for i, brand in enumerate(brands_in(table)):
+        ax.plot(table["step"], table[f"{column}_{brand}"], color=brand_colour(i),
+                label=label.format(brand=brand), linestyle=linestyle, linewidth=linewidth, alpha=alpha)
+
+
+def plot_market_share(ax, table: pd.DataFrame, **style) -> None:
+    """Each brand's share of purchases over the share window (``market_share_<brand>``)."""
+    plot_brand_lines(ax, table, "market_share", **style)
+    ax.set_ylim(0.0, 1.0)
+    ax.yaxis.set_major_formatter(PercentFormatter(xmax=1.0))
+    ax.set_ylabel("share of purchases, last 28 days")
+    ax.set_xlabel("day")
+    ax.set_title("Market share")
+
+
+def plot_rating(ax, table: pd.DataFrame, **style) -> None:
+    """Each brand's public rating, 1 to 5 stars."""
+    plot_brand_lines(ax, table, "rating", **style)
+    ax.set_ylim(1.0, 5.0)
+    ax.axhline(3.0, color="grey", linewidth=0.8)
+    ax.set_ylabel("stars (1-5)")
+    ax.set_xlabel("day")
+    ax.set_title("Public rating")
+
+
+def plot_conversation(ax, table: pd.DataFrame, label: str = "{kind}", linestyle: str = "-",
+                      linewidth: float = 1.5, alpha: float = 1.0) -> None:
+    """Experiences shared each day, positive and negative (all brands)."""
+    for column, kind, colour in (("shares_positive", "positive", POSITIVE_COLOUR),
+                                 ("shares_negative", "negative", NEGATIVE_COLOUR)):
+        ax.plot(table["step"], table[column], color=colour, label=label.format(kind=kind),
+                linestyle=linestyle, linewidth=linewidth, alpha=alpha)
+    ax.set_ylim(bottom=0)
+    ax.set_ylabel("experiences shared per day")
+    ax.set_xlabel("day")
+    ax.set_title("Word of mouth: positive and negative shares")
+
+
+def plot_difference(ax, difference: pd.DataFrame, column: str = "sentiment",
+                    ylabel: str = "difference in sentiment") -> None:
+    """``<column>_<brand>`` of a :meth:`sim.Comparison.difference` table: changed minus base."""
+    for i, brand in enumerate(brands_in(difference)):
+        ax.plot(difference["step"], difference[f"{column}_{brand}"], color=brand_colour(i),
+                label=brand, linewidth=2)
+    ax.axhline(0.0, color="grey", linewidth=0.8)
+    ax.set_ylabel(ylabel)
+    ax.set_xlabel("day")
+    ax.set_title("Effect of the change (changed minus scenario, same seed)")
+    ax.legend(loc="upper left")
+
+
+def plot_network(ax, positions, edges, attitude, aware, sharing, satisfied, brand: str,
+                 note: str = "") -> None:
+    """Consumers at ``positions`` coloured by attitude toward ``brand`` (grey: unaware).
+
+    ``edges`` is an (m, 2) array of indices into ``positions`` (may be empty); ``sharing`` marks
+    those sharing an experience today, ringed green (satisfied) or red (dissatisfied).
+    """
+    if len(edges):
+        ax.add_collection(LineCollection(positions[edges], colors="#bbbbbb", linewidths=0.3,
+                                         alpha=0.35, zorder=1))
+    ax.scatter(positions[~aware, 0], positions[~aware, 1], s=9, color="#e0e0e0", zorder=2,
+               label="unaware")
+    points = ax.scatter(positions[aware, 0], positions[aware, 1], s=9, c=attitude[aware],
+                        cmap="RdYlGn", vmin=-1.0, vmax=1.0, zorder=3)
+    for mask, colour, label in ((sharing & satisfied, POSITIVE_COLOUR, "sharing a good experience"),
+                                (sharing & ~satisfied, NEGATIVE_COLOUR, "sharing a bad experience")):
+        ax.scatter(positions[mask, 0], positions[mask, 1], s=46, facecolors="none",
+                   edgecolors=colour, linewidths=1.4, zorder=4, label=label)
+    ax.figure.colorbar(points, ax=ax, shrink=0.7, label=f"attitude toward {brand} (-1 to 1)")
+    ax.set_aspect("equal")
+    ax.set_xticks([])
+    ax.set_yticks([])
+    ax.set_title(f"Consumers by attitude toward {brand}" + (f"\n{note}" if note else ""),
+                 fontsize="medium")
+    ax.legend(loc="lower left", fontsize="small", framealpha=0.9)
+
+
+def network_layout(contacts, kind: str, limit: int = 2500, seed: int = 0):
+    """Where to draw each consumer: (nodes shown, their positions, edges among them).
+
+    Cheap layouts that say something true of the network, computed once per model (a spring
+    layout of thousands of nodes takes seconds): the small world on its ring (rewired
+    contacts cut across), scale-free hubs in the centre, a random or fully mixed market as a
+    disc. Above ``limit`` consumers a random sample of ``limit`` is shown.
+    """
+    n = contacts.size
+    rng = np.random.default_rng(seed)
+    nodes = np.sort(rng.choice(n, size=limit, replace=False)) if n > limit else np.arange(n)
+    m = len(nodes)
+    degrees = contacts.degrees()[nodes].astype(float)
+    if kind == "small_world":
+        angle = 2 * np.pi * nodes / max(n, 1)
+        radius = 1.0 + 0.04 * rng.standard_normal(m)
+    elif kind == "scale_free":
+        # Hubs in the middle: radius grows as the degree's rank falls.
+        rank = np.argsort(np.argsort(-degrees)) / max(m - 1, 1)
+        angle = rng.uniform(0, 2 * np.pi, m)
+        radius = np.sqrt(rank) + 0.03 * rng.standard_normal(m)
+    else:
+        angle = rng.uniform(0, 2 * np.pi, m)
+        radius = np.sqrt(rng.uniform(0, 1, m))
+    positions = np.column_stack([radius * np.cos(angle), radius * np.sin(angle)])
+    if contacts.mixed:
+        return nodes, positions, np.empty((0, 2), dtype=np.int64)
+    where = np.full(n, -1)
+    where[nodes] = np.arange(m)
+    source = np.repeat(np.arange(n), np.diff(contacts.indptr))
+    target = contacts.indices
+    keep = (source < target) & (where[source] >= 0) & (where[target] >= 0)
+    edges = np.column_stack([where[source[keep]], where[target[keep]]])
+    return nodes, positions, edges

@@ -1,0 +1,67 @@
+"""``momentsim ui``: check the scenario, then start the Solara server with the page.
+
+The server is ``solara run sim.app.page`` in a child process (production mode, no
+telemetry, no browser opened); the scenario reaches the page through an environment
+variable. A scenario with a mistake ends in ``momentsim: error: ...`` (exit 2) before
+any server starts.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+from .. import api
+from .page import SCENARIO_ENV
+
+
+def command(host: str, port: int) -> list[str]:
+    """The server's command line."""
+    return [sys.executable, "-m", "solara", "run", "sim.app.page", "--host", host, "--port", str(port),
+            "--production", "--no-open", "--log-level", "warning"]
+
+
+def environment(scenario: str) -> dict[str, str]:
+    env = dict(os.environ)
+    env[SCENARIO_ENV] = scenario
+    env["SOLARA_TELEMETRY_MIXPANEL_ENABLE"] = "False"  # works offline, tells nobody
+    env.setdefault("PYTHONUNBUFFERED", "1")
+    # Solara warns on every page load over plain http (localhost by IP); nothing to act on.
+    env["PYTHONWARNINGS"] = ",".join(filter(None, [env.get("PYTHONWARNINGS"),
+                                                   "ignore:Cookies with samesite=none:UserWarning"]))
+    return env
+
+
+def main(args) -> int:
+    """Serve the app on ``args.host``:``args.port`` with ``args.scenario`` until Ctrl-C."""
+    scenario = args.scenario
+    api.load(scenario)  # raises ScenarioError (exit 2) before any server starts
+    if Path(scenario).is_file():
+        scenario = str(Path(scenario).resolve())  # the server may run from another folder
+    host = args.host
+    shown = f"[{host}]" if ":" in host else host
+    print(f"momentsim app: http://{shown}:{args.port}  (scenario {args.scenario}; Ctrl-C to stop)",
+          flush=True)
+    server = subprocess.Popen(command(host, args.port), env=environment(scenario))
+
+    def forward(signum, _frame):  # `kill` of momentsim stops the server too
+        server.send_signal(signum)
+
+    previous = signal.signal(signal.SIGTERM, forward)
+    try:
+        return server.wait()
+    except KeyboardInterrupt:
+        # Ctrl-C reaches the server too (same process group); give it a moment to close.
+        server.send_signal(signal.SIGINT)
+        try:
+            server.wait(10)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.wait()
+        print("momentsim app: stopped", file=sys.stderr)
+        return 0
+    finally:
+        signal.signal(signal.SIGTERM, previous)

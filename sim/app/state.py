@@ -1,0 +1,391 @@
+"""The app's session: a scenario, its levers, two models in lockstep, and the charts.
+
+Plain Python, no Solara: the page (``page.py``) drives it, and so do the tests and
+``benchmarks/bench_app.py``. Data flows one way: scenario -> validated parameters ->
+models (:func:`sim.build`) -> recorded tables -> charts and exports.
+
+Two runs with the same seed (common random numbers): the scenario as it is ("doing
+nothing") and, once a lever is changed or an intervention added, a changed copy
+("what-if"). Market set-up (population, network, seed, days) applies to both; levers and
+interventions apply to the what-if copy only, so the difference between the runs is the
+effect of the change, not noise.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+
+import numpy as np
+import pandas as pd
+import tomli_w
+
+from .. import api
+from ..agents import Stage
+from ..params import BRAND_SCHEMA, SCHEMA, ScenarioError
+from ..scenario import EVENT_LEVERS, Scenario, loads, parse_override, to_document
+from . import charts
+
+# Set-up: the market both runs share.
+SETUP_KEYS = ("population.size", "network.kind", "seed", "steps")
+# Levers of the what-if copy: for the market, then for each brand.
+MARKET_LEVERS = ("sharing.base_propensity", "sharing.negative_multiplier")
+BRAND_LEVERS = ("quality", "price", "ad_intensity", "review_prompting", "service_recovery")
+# The app draws every consumer; beyond this a run belongs on the command line.
+MAX_POPULATION = 20_000
+# Redraw the charts at most this often while running (seconds between frames).
+REDRAW_INTERVAL = 0.25
+# Speeds offered, in simulated days a second (None: as fast as the machine goes).
+SPEEDS = {"1 day/s": 1.0, "5 days/s": 5.0, "20 days/s": 20.0, "max": None}
+
+LABELS = {
+    "population.size": "Consumers",
+    "network.kind": "Network",
+    "seed": "Seed",
+    "steps": "Days to simulate",
+    "sharing.base_propensity": "Sharing propensity",
+    "sharing.negative_multiplier": "Negative multiplier",
+    "quality": "Quality",
+    "price": "Price",
+    "ad_intensity": "Ad intensity",
+    "review_prompting": "Review prompting",
+    "service_recovery": "Service recovery",
+}
+
+
+def lever_key(brand: str, lever: str) -> str:
+    return f"brands.{brand}.{lever}"
+
+
+def schema_of(key: str):
+    """The :class:`sim.params.Param` of a dotted key (brand levers included)."""
+    if key.startswith("brands."):
+        return BRAND_SCHEMA[key.split(".", 2)[2]]
+    return SCHEMA[key]
+
+
+def value_of(scenario: Scenario, key: str) -> Any:
+    if key.startswith("brands."):
+        _, brand, lever = key.split(".", 2)
+        return scenario.params.brand(brand)[lever]
+    return scenario.params[key]
+
+
+def show(value: Any) -> str:
+    """A value as a person types it in a field."""
+    if isinstance(value, float):
+        return f"{value:g}"
+    return str(value)
+
+
+@dataclass
+class Frame:
+    """What the page shows at one moment: the day, the charts as PNG, the KPI figures."""
+    day: int
+    steps: int
+    comparing: bool
+    images: dict[str, bytes]
+    kpis: list[dict[str, Any]]
+    network_note: str = ""
+    made_in: float = 0.0  # seconds spent drawing it
+
+
+@dataclass
+class _Cache:
+    day: int = -1
+    tables: tuple = ()
+    layout: tuple | None = None
+    layout_key: tuple = ()
+    extra: dict = field(default_factory=dict)
+
+
+class Session:
+    """One user's scenario, levers, runs and charts. Thread-safe: a lock guards the models."""
+
+    def __init__(self, scenario: str | Path | Scenario = "baseline"):
+        self.lock = threading.RLock()
+        self.speed: float | None = None
+        self.network_brand: str | None = None
+        self._runner: threading.Thread | None = None
+        self._stop = threading.Event()
+        self.load(scenario)
+
+    # --- the scenario --------------------------------------------------------------------
+
+    def load(self, scenario: str | Path | Scenario) -> None:
+        """Start over from a shipped scenario's name, a file, or a Scenario; raises ScenarioError."""
+        loaded = api.load(scenario)
+        self.stop()
+        with self.lock:
+            self.scenario = loaded
+            self.setup: dict[str, Any] = {}
+            self.changes: dict[str, Any] = {}
+            self.interventions: list[dict[str, Any]] = []
+            self.network_brand = loaded.params.brand_names[0]
+            self.reset()
+
+    def load_text(self, text: str, filename: str = "uploaded.toml") -> None:
+        """Load scenario TOML text (an upload); raises ScenarioError naming the file."""
+        self.load(loads(text, path=Path(filename)))
+
+    @property
+    def name(self) -> str:
+        return self.scenario.name
+
+    @property
+    def about(self) -> dict[str, Any]:
+        return self.scenario.about
+
+    @property
+    def brands(self) -> list[str]:
+        return self.scenario.params.brand_names
+
+    @property
+    def base_scenario(self) -> Scenario:
+        """The scenario with the market set-up applied: the run of doing nothing."""
+        return self.scenario.with_overrides(self.setup, source=self.name) if self.setup else self.scenario
+
+    @property
+    def changed_scenario(self) -> Scenario | None:
+        """The what-if copy, or None while nothing is changed."""
+        if not self.changes and not self.interventions:
+            return None
+        return _with_events(self.base_scenario.with_overrides(self.changes, source=self.name),
+                            self.interventions, self.name)
+
+    @property
+    def comparing(self) -> bool:
+        return self.changed is not None
+
+    def value(self, key: str) -> Any:
+        """The value in force for a control: the what-if copy's if there is one."""
+        scenario = self.base_scenario if key in SETUP_KEYS else (self.changed_scenario or self.base_scenario)
+        return value_of(scenario, key)
+
+    def set_value(self, key: str, text: str) -> str | None:
+        """Set a control from what the person typed; the error message, or None if it is taken.
+
+        A refused value leaves the previous one in force. The message is the one the CLI gives
+        for the same mistake (``--set key=value``), from :func:`sim.params.check_value`.
+        """
+        _, value = parse_override(f"{key}={text}")
+        setup, changes = dict(self.setup), dict(self.changes)
+        target = setup if key in SETUP_KEYS else changes
+        target[key] = value
+        try:
+            base = self.scenario.with_overrides(setup, source=self.name) if setup else self.scenario
+            if key == "population.size" and base.params[key] > MAX_POPULATION:
+                raise ScenarioError(f"{self.name}: population.size: the app runs up to {MAX_POPULATION:,} "
+                                    f"consumers, found {value!r}; run larger markets with momentsim run")
+            changed = base.with_overrides(changes, source=self.name)
+            _with_events(changed, self.interventions, self.name)
+        except ScenarioError as exc:
+            return str(exc)
+        if key not in SETUP_KEYS and value_of(changed, key) == value_of(base, key):
+            changes.pop(key)  # back to the scenario's value: no longer a change
+        if (setup, changes) != (self.setup, self.changes):
+            with self.lock:
+                self.setup, self.changes = setup, changes
+                self.reset()
+        return None
+
+    def add_intervention(self, brand: str, lever: str, day: str, value: str) -> str | None:
+        """A timed intervention in the what-if copy: on ``day``, ``brand``'s ``lever`` becomes ``value``."""
+        event = {"day": parse_override(f"day={day}")[1], "brand": brand, "lever": lever,
+                 "value": parse_override(f"value={value}")[1]}
+        try:
+            if lever not in EVENT_LEVERS:
+                raise ScenarioError(f"{self.name}: events: lever: expected one of {', '.join(EVENT_LEVERS)}, "
+                                    f"found {lever!r}")
+            _with_events(self.base_scenario.with_overrides(self.changes, source=self.name),
+                         self.interventions + [event], self.name)
+        except ScenarioError as exc:
+            return str(exc)
+        with self.lock:
+            self.interventions.append(event)
+            self.reset()
+        return None
+
+    def clear_changes(self) -> None:
+        """Back to the scenario: no lever changed, no intervention added (the set-up stays)."""
+        with self.lock:
+            self.changes, self.interventions = {}, []
+            self.reset()
+
+    # --- running ---------------------------------------------------------------------------
+
+    def reset(self) -> None:
+        """Both runs back to day 0 with the current set-up and changes."""
+        with self.lock:
+            base = self.base_scenario
+            self.base = api.build(base)
+            changed = self.changed_scenario
+            self.changed = api.build(changed) if changed is not None else None
+            self._cache = _Cache(layout=getattr(self, "_cache", _Cache()).layout,
+                                 layout_key=getattr(self, "_cache", _Cache()).layout_key)
+
+    @property
+    def day(self) -> int:
+        return self.base.steps
+
+    @property
+    def steps(self) -> int:
+        return self.base_scenario.params["steps"]
+
+    @property
+    def finished(self) -> bool:
+        return self.day >= self.steps
+
+    def step(self, days: int = 1) -> None:
+        """Simulate ``days`` more days in both runs, in lockstep (not past the last day)."""
+        with self.lock:
+            for _ in range(max(0, min(days, self.steps - self.day))):
+                self.base.step()
+                if self.changed is not None:
+                    self.changed.step()
+
+    @property
+    def running(self) -> bool:
+        return self._runner is not None and self._runner.is_alive() and not self._stop.is_set()
+
+    def start(self, on_frame: Callable[[Frame], None], until: int | None = None,
+              on_done: Callable[[], None] | None = None) -> threading.Event:
+        """Run in a background thread to day ``until`` (default: the last day), calling
+        ``on_frame`` at the redraw cadence and once at the end. Returns the run's stop event."""
+        self.stop()
+        stop = self._stop = threading.Event()
+        self._runner = threading.Thread(target=self.run, args=(stop, on_frame, until, on_done),
+                                        name="momentsim-run", daemon=True)
+        self._runner.start()
+        return stop
+
+    def stop(self, wait: float = 0.0) -> None:
+        """Pause: tell the background run to stop after the day it is on (``wait``: seconds to join)."""
+        self._stop.set()
+        runner = self._runner
+        if wait and runner is not None and runner is not threading.current_thread():
+            runner.join(wait)
+
+    def run(self, stop: threading.Event, on_frame: Callable[[Frame], None], until: int | None = None,
+            on_done: Callable[[], None] | None = None, interval: float = REDRAW_INTERVAL) -> int:
+        """Step to day ``until`` or until ``stop``, a frame at most every ``interval`` s (or the time
+        the last frame took, so that drawing never takes more than half the time); a last frame
+        at the end. Returns the days simulated."""
+        start_day, started = self.day, time.perf_counter()
+        last, spent = started, 0.0
+        try:
+            while not stop.is_set() and self.day < min(self.steps, self.steps if until is None else until):
+                self.step(1)
+                now = time.perf_counter()
+                if self.speed:  # pace to the chosen speed
+                    wait = (self.day - start_day) / self.speed - (now - started)
+                    if wait > 0 and stop.wait(wait):
+                        break
+                    now = time.perf_counter()
+                if now - last >= max(interval, spent):
+                    frame = self.frame()
+                    if stop.is_set():
+                        break
+                    on_frame(frame)
+                    last = time.perf_counter()
+                    spent = frame.made_in
+            if not stop.is_set():
+                on_frame(self.frame())
+        finally:
+            if on_done is not None:
+                on_done()
+        return self.day - start_day
+
+    # --- what the page shows -------------------------------------------------------------
+
+    def tables(self) -> tuple[pd.DataFrame, pd.DataFrame | None]:
+        """The recorded tables of both runs (rebuilt once a day at most: not per step)."""
+        with self.lock:
+            if self._cache.day != self.day:
+                base = self.base.table()
+                changed = self.changed.table() if self.changed is not None else None
+                self._cache.day, self._cache.tables = self.day, (base, changed)
+            return self._cache.tables
+
+    def kpis(self) -> list[dict[str, Any]]:
+        """Per brand: today's sentiment, share and rating; revenue, customers won and kept so far."""
+        base, changed = self.tables()
+        shown = changed if changed is not None else base
+        return [charts.brand_kpis(shown, brand, base if changed is not None else None)
+                for brand in self.brands]
+
+    def network(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, str]:
+        """The network view's layout for the shown run (computed once per market set-up)."""
+        model = self.changed or self.base
+        params = self.base_scenario.params
+        key = (params["network.kind"], params["population.size"], params["network.mean_degree"],
+               params["seed"], params["network.file"])
+        if self._cache.layout_key != key:
+            self._cache.layout = charts.network_layout(model.contacts, params["network.kind"])
+            self._cache.layout_key = key
+        nodes, positions, edges = self._cache.layout
+        note = ""
+        if len(nodes) < model.contacts.size:
+            note = f"a random sample of {len(nodes):,} of {model.contacts.size:,} consumers"
+        elif model.contacts.mixed:
+            note = "fully mixed market: no network edges to draw"
+        return nodes, positions, edges, note
+
+    def frame(self, network: bool = True) -> Frame:
+        """Draw every chart for the current day."""
+        started = time.perf_counter()
+        with self.lock:
+            base, changed = self.tables()
+            model = self.changed or self.base
+            day = self.day
+            brand = self.network_brand if self.network_brand in self.brands else self.brands[0]
+            images = charts.frame_images(base, changed, self.name, self.steps)
+            note = ""
+            if network:
+                nodes, positions, edges, note = self.network()
+                b = self.brands.index(brand)
+                stage = np.fromiter((c.stage for c in model.consumers), dtype=np.int8, count=len(model.consumers))
+                satisfied = np.fromiter((c.satisfied for c in model.consumers), dtype=bool,
+                                        count=len(model.consumers))
+                images["network"] = charts.png(charts.network_figure(
+                    positions, edges, model.attitude[nodes, b], model.aware[nodes, b],
+                    stage[nodes] == Stage.UMOT, satisfied[nodes], brand, f"day {day}" + (f", {note}" if note else "")))
+            kpis = self.kpis()
+        return Frame(day, self.steps, changed is not None, images, kpis, note,
+                     time.perf_counter() - started)
+
+    # --- exports -------------------------------------------------------------------------
+
+    def result(self, which: str = "shown") -> api.Result:
+        """A run as an :class:`sim.Result`: the table so far, the scenario with ``steps`` = today.
+
+        ``which`` is "base", "changed" or "shown" (the what-if copy if there is one). Its CSV is
+        the bytes ``momentsim run`` writes for the same scenario, seed and days, and its
+        ``scenario.to_toml()`` reruns it exactly.
+        """
+        with self.lock:
+            base, changed = self.tables()
+            if which == "changed" or (which == "shown" and changed is not None):
+                if changed is None:
+                    raise ValueError("no what-if run: nothing is changed")
+                scenario, table = self.changed_scenario, changed
+            else:
+                scenario, table = self.base_scenario, base
+            return api.Result(scenario.with_overrides({"steps": max(self.day, 1)}, source=self.name), table)
+
+    def charts_png(self) -> bytes:
+        """Every chart of the current day on one page, as PNG."""
+        base, changed = self.tables()
+        return charts.png(charts.dashboard_figure(base, changed, self.name), dpi=100)
+
+
+def _with_events(scenario: Scenario, events: list[dict[str, Any]], source: str) -> Scenario:
+    """``scenario`` with timed interventions added, validated like a scenario file's [[events]]."""
+    if not events:
+        return scenario
+    doc = to_document(scenario)
+    doc["events"] = doc.get("events", []) + [dict(e) for e in events]
+    return loads(tomli_w.dumps(doc), path=scenario.path, name=scenario.name)

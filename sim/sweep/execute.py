@@ -1,0 +1,223 @@
+"""Running a sweep: one pure function per run, any executor, results streamed to disk.
+
+``run_one(task)`` runs one model and returns its row (and daily series); it
+never raises for a model's error, it records it. The runner hands tasks to an
+executor a few at a time (memory stays flat however many runs there are) and
+writes finished runs in batches. The same sweep gives the same table on every
+executor: a run is a pure function of its point and seed.
+
+Executors: ``"local"`` (processes on all cores), ``"dask"`` (a Dask scheduler
+at ``scheduler``, or a local Dask cluster), or any ``concurrent.futures.Executor``
+or ``distributed.Client`` passed from Python.
+"""
+
+from __future__ import annotations
+
+import json
+import multiprocessing
+import os
+import signal
+import sys
+import time
+from concurrent.futures import FIRST_COMPLETED, BrokenExecutor, Executor, ProcessPoolExecutor, wait
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+
+import pandas as pd
+from tqdm.auto import tqdm
+
+from .. import api
+from .spec import Sweep, Task, flatten, load_sweep
+from .store import ResultStore, read_runs
+
+DEFAULT_OUT = Path("out") / "sweeps"
+
+
+def run_one(task: Task, simulate: Callable | None = None) -> dict[str, Any]:
+    """Run one task; ``{"row": {...}, "daily": DataFrame | None}``. A model's error becomes a failed row.
+
+    ``simulate`` is called as ``simulate(scenario, seed=..., overrides=...)`` and returns a
+    :class:`sim.api.Result`; it is :func:`sim.api.run` unless a study (or a test) wraps it.
+    """
+    simulate = simulate or api.run
+    row: dict[str, Any] = {"run_id": task.run_id, "point": task.point, "replicate": task.replicate,
+                           "seed": task.seed, "status": "ok", "error": "",
+                           "overrides": json.dumps(task.overrides), **task.overrides}
+    daily = None
+    try:
+        result = simulate(task.scenario, seed=task.seed, overrides=task.overrides)
+        metrics = flatten(result.summary())
+        row.update({m: metrics[m] for m in task.outputs})
+        if task.daily:
+            daily = result.table[["step", *task.daily]].copy()
+            daily.insert(0, "run_id", task.run_id)
+    except Exception as exc:  # noqa: BLE001 - a run's failure is data: recorded, the sweep goes on
+        row.update({m: float("nan") for m in task.outputs})
+        row.update(status="failed", error=f"{type(exc).__name__}: {exc}")
+    return {"row": row, "daily": daily}
+
+
+@dataclass
+class Outcome:
+    """What a call to :func:`run_sweep` did."""
+    out: Path
+    runs: int          # runs in the sweep
+    skipped: int       # already recorded before this call (resume)
+    ok: int            # finished in this call
+    failed: int        # raised in this call (recorded with their error)
+    lost: int          # not recorded (a lost worker, an interruption): rerun the sweep to finish them
+    seconds: float
+    errors: list[str] = field(default_factory=list)   # the first infrastructure errors, if any
+
+    @property
+    def complete(self) -> bool:
+        return self.lost == 0 and self.skipped + self.ok + self.failed == self.runs
+
+    def table(self) -> pd.DataFrame:
+        return read_runs(self.out)
+
+
+def _ignore_sigint() -> None:
+    # Ctrl-C is the runner's to handle: it writes what has finished, then stops.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+def run_sweep(sweep: Sweep | str | Path, out: str | Path | None = None, *,
+              executor: str | Executor | Any = "local", scheduler: str | None = None,
+              workers: int | None = None, progress: bool | None = False,
+              simulate: Callable | None = None, batch: int = 64, flush_seconds: float = 2.0) -> Outcome:
+    """Run the runs of ``sweep`` not yet recorded in ``out``; stream them to Parquet as they finish.
+
+    ``executor``: "local" (processes, ``workers`` of them, default all cores), "dask" (the scheduler
+    at ``scheduler``, or a local Dask cluster of ``workers`` processes), or an executor object.
+    ``progress=None`` shows a bar only on a terminal.
+    """
+    if not isinstance(sweep, Sweep):
+        sweep = load_sweep(sweep)
+    out = Path(out) if out is not None else DEFAULT_OUT / sweep.name
+    store = ResultStore(out, sweep)
+    store.check()  # before starting any worker: a wrong folder costs nothing
+    done = store.prepare()
+    todo = [rid for rid in range(sweep.n_runs) if rid not in done]
+    started = time.perf_counter()
+    counts = {"ok": 0, "failed": 0, "lost": 0}
+    rows: list[dict] = []
+    daily: list[pd.DataFrame] = []
+    last_flush = time.monotonic()
+    errors: list[str] = []
+
+    def flush() -> None:
+        nonlocal last_flush
+        store.write(rows, daily)
+        rows.clear()
+        daily.clear()
+        last_flush = time.monotonic()
+
+    bar = tqdm(total=sweep.n_runs, initial=len(done), desc=sweep.name, unit="run", dynamic_ncols=True,
+               disable=None if progress is None else not progress, file=sys.stderr)
+
+    def collect(get_result: Callable[[], dict]) -> None:
+        try:
+            result = get_result()
+        except Exception as exc:  # noqa: BLE001 - the infrastructure failed (lost worker): rerun redoes it
+            counts["lost"] += 1
+            if len(errors) < 3:
+                errors.append(f"{type(exc).__name__}: {exc}")
+            return
+        rows.append(result["row"])
+        if result["daily"] is not None:
+            daily.append(result["daily"])
+        counts[result["row"]["status"]] += 1
+        bar.update(1)
+        if counts["failed"]:
+            bar.set_postfix(failed=counts["failed"], refresh=False)
+        if len(rows) >= batch or time.monotonic() - last_flush >= flush_seconds:
+            flush()
+
+    try:
+        if todo:
+            if executor == "dask" or scheduler is not None or _is_dask_client(executor):
+                _run_dask(sweep, todo, executor, scheduler, workers, simulate, collect)
+            else:
+                _run_futures(sweep, todo, executor, workers, simulate, collect)
+    finally:
+        flush()
+        bar.close()
+    lost = len(todo) - counts["ok"] - counts["failed"]
+    return Outcome(out, sweep.n_runs, len(done), counts["ok"], counts["failed"], lost,
+                   time.perf_counter() - started, errors)
+
+
+def _is_dask_client(executor: Any) -> bool:
+    return type(executor).__module__.startswith("distributed")
+
+
+def _run_futures(sweep: Sweep, todo: list[int], executor, workers: int | None, simulate, collect) -> None:
+    own = executor == "local"
+    if own:
+        pool = ProcessPoolExecutor(max_workers=workers or os.cpu_count() or 1,
+                                   mp_context=multiprocessing.get_context("spawn"), initializer=_ignore_sigint)
+        window = 4 * (workers or os.cpu_count() or 1)
+    elif isinstance(executor, Executor):
+        pool = executor
+        window = 4 * (getattr(executor, "_max_workers", None) or os.cpu_count() or 1)
+    else:
+        raise ValueError(f"executor: expected 'local', 'dask' or an Executor, found {executor!r}")
+    pending: set = set()
+    queue = iter(todo)
+    interrupted = True
+    try:
+        while True:
+            for rid in queue:
+                pending.add(pool.submit(run_one, sweep.task(rid), simulate))
+                if len(pending) >= window:
+                    break
+            if not pending:
+                break
+            finished, pending = wait(pending, return_when=FIRST_COMPLETED)
+            for future in sorted(finished, key=id):
+                collect(future.result)
+        interrupted = False
+    except BrokenExecutor:  # a broken pool (a worker killed): what finished is kept, the rest is lost
+        interrupted = True
+        for future in pending:
+            if future.done() and not future.cancelled():
+                collect(future.result)
+    finally:
+        if own:
+            pool.shutdown(wait=not interrupted, cancel_futures=True)
+
+
+def _run_dask(sweep: Sweep, todo: list[int], executor, scheduler: str | None, workers: int | None,
+              simulate, collect) -> None:
+    from distributed import Client, LocalCluster, as_completed
+
+    cluster = None
+    if _is_dask_client(executor):
+        client = executor
+    elif scheduler is not None:
+        client = Client(scheduler)
+    else:
+        cluster = LocalCluster(n_workers=workers or os.cpu_count() or 1, threads_per_worker=1,
+                               processes=True, host="127.0.0.1", dashboard_address=None)
+        client = Client(cluster)
+    try:
+        window = 4 * max(1, sum(client.nthreads().values()))
+        queue = iter(todo)
+        stream = as_completed()
+        for rid in queue:
+            stream.add(client.submit(run_one, sweep.task(rid), simulate, pure=False))
+            if stream.count() >= window:
+                break
+        for future in stream:
+            collect(future.result)
+            future.release()
+            rid = next(queue, None)
+            if rid is not None:
+                stream.add(client.submit(run_one, sweep.task(rid), simulate, pure=False))
+    finally:
+        if client is not executor:
+            client.close()
+        if cluster is not None:
+            cluster.close()

@@ -1,0 +1,348 @@
+"""Sweep files: read a sweep TOML, validate it, and say which runs it makes.
+
+A sweep names a base scenario, the parameters to vary, the design, replicates,
+steps, a seed and the outputs to keep::
+
+    scenario = "baseline"          # a shipped scenario's name, or a file relative to this one
+    steps = 365
+    seed = 2024                    # every run's seed is derived from it (NumPy SeedSequence)
+    replicates = 10
+    design = "grid"                # grid, lhs, sobol, morris
+    outputs = ["sentiment_ours", "market_share_ours"]   # end-of-run metrics (default: all)
+    daily = ["sentiment_ours"]     # daily series to keep (true: every column; default: none)
+
+    [set]                          # fixed overrides for every run
+    "population.size" = 2000
+
+    [vary]
+    "sharing.negative_multiplier" = [1, 2, 3, 4, 5, 6, 7, 8]
+    "brands.ours.quality" = { low = 0.5, high = 0.8, num = 4 }
+
+Every mistake is a :class:`sim.params.ScenarioError` naming the file and the
+key, with what was expected and what was found. Every design point is
+resolved against the scenario schema here, so a bad value never reaches a run.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .. import api
+from ..params import BRAND_SCHEMA, SCHEMA, ScenarioError, suggest
+from ..record import columns as recorded_columns
+from ..scenario import Scenario
+from .design import DESIGNS, Varied, points, problem
+
+TOP_KEYS = ("scenario", "steps", "seed", "replicates", "design", "samples", "levels", "outputs", "daily",
+            "name", "description", "set", "vary")
+RANGE_KEYS = ("low", "high", "num", "step")
+# End-of-run metrics (sim.api.Result.summary(), flattened): totals, then per brand as <metric>_<brand>.
+TOTAL_METRICS = ("population", "adopters", "purchases", "experiences", "dissatisfied_share_of_experiences",
+                 "shared_share_of_experiences", "negative_share_of_conversation")
+BRAND_METRICS = ("sentiment", "rating", "aware", "purchases", "market_share", "revenue", "acquisitions",
+                 "retentions", "acquisition_cost", "retention_cost", "shares_positive", "shares_negative",
+                 "reviews")
+
+
+def metric_names(brands: list[str]) -> list[str]:
+    """Every end-of-run metric a sweep can keep, in table order."""
+    return list(TOTAL_METRICS) + [f"{m}_{b}" for b in brands for m in BRAND_METRICS]
+
+
+def flatten(summary: dict[str, Any]) -> dict[str, float]:
+    """A run's summary as flat metric columns (``sentiment_ours``, ``market_share_ours``, ...)."""
+    flat = {m: float(summary[m]) for m in TOTAL_METRICS}
+    for brand, figures in summary["brands"].items():
+        flat.update({f"{m}_{brand}": float(figures[m]) for m in BRAND_METRICS})
+    return flat
+
+
+@dataclass(frozen=True)
+class Task:
+    """One run: everything a worker needs, and nothing else (picklable, pure)."""
+    run_id: int
+    point: int
+    replicate: int
+    seed: int
+    overrides: dict[str, Any]
+    scenario: Scenario
+    outputs: tuple[str, ...]
+    daily: tuple[str, ...]
+
+
+@dataclass
+class Sweep:
+    """A validated sweep: the base scenario, the design's points, replicates and outputs."""
+    name: str
+    scenario: Scenario                 # the base scenario with steps and [set] applied
+    varied: list[Varied]
+    design: str
+    points: list[dict[str, Any]]
+    replicates: int
+    seed: int
+    outputs: list[str]
+    daily: list[str]
+    samples: int | None = None
+    levels: int = 4
+    fixed: dict[str, Any] = field(default_factory=dict)
+    description: str = ""
+    path: Path | None = None
+    text: str = ""                     # the sweep file as written
+
+    @property
+    def n_runs(self) -> int:
+        return len(self.points) * self.replicates
+
+    @property
+    def parameters(self) -> list[str]:
+        return [v.key for v in self.varied]
+
+    @property
+    def steps(self) -> int:
+        return self.scenario.params["steps"]
+
+    def seed_of(self, run_id: int) -> int:
+        """Run ``run_id``'s seed: child ``run_id`` of SeedSequence(seed), as ``spawn(n_runs)`` gives it."""
+        child = np.random.SeedSequence(self.seed, spawn_key=(run_id,))
+        return int(child.generate_state(1)[0])
+
+    def task(self, run_id: int) -> Task:
+        point, replicate = divmod(run_id, self.replicates)
+        return Task(run_id, point, replicate, self.seed_of(run_id), dict(self.points[point]),
+                    self.scenario, tuple(self.outputs), tuple(self.daily))
+
+    def problem(self) -> dict[str, Any] | None:
+        """SALib's problem dictionary (sobol, morris and lhs designs)."""
+        return problem(self.varied) if self.design != "grid" else None
+
+    def fingerprint(self) -> str:
+        """A hash of everything that decides the runs and their rows; names and texts left out."""
+        doc = {"scenario": self.scenario.to_toml(), "points": self.points, "replicates": self.replicates,
+               "seed": self.seed, "outputs": self.outputs, "daily": self.daily}
+        return hashlib.sha256(json.dumps(doc, sort_keys=True, default=str).encode()).hexdigest()[:16]
+
+    def resolved(self) -> dict[str, Any]:
+        """The sweep as resolved, for sweep.json next to the results."""
+        return {"name": self.name, "description": self.description, "fingerprint": self.fingerprint(),
+                "file": str(self.path) if self.path else None, "base_scenario": self.scenario.name,
+                "steps": self.steps, "seed": self.seed, "replicates": self.replicates, "design": self.design,
+                "samples": self.samples, "levels": self.levels, "set": self.fixed,
+                "parameters": self.parameters, "problem": self.problem(),
+                "points": len(self.points), "runs": self.n_runs, "outputs": self.outputs, "daily": self.daily}
+
+
+def load_sweep(path: str | Path) -> Sweep:
+    """Read and validate a sweep TOML file."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ScenarioError(f"{path}: cannot read the sweep file: {exc}") from None
+    return loads_sweep(text, path)
+
+
+def loads_sweep(text: str, path: str | Path | None = None) -> Sweep:
+    """Parse sweep TOML text; ``path`` names it in errors and anchors a relative scenario file."""
+    path = Path(path) if path is not None else None
+    src = str(path) if path is not None else "<sweep>"
+    try:
+        doc = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ScenarioError(f"{src}: malformed TOML: {exc}") from None
+    for key in doc:
+        if key not in TOP_KEYS:
+            raise ScenarioError(f"{src}: {key}: unknown key; expected one of {', '.join(TOP_KEYS)}"
+                                f"{suggest(key, TOP_KEYS)}")
+
+    base = _base_scenario(doc, src, path)
+    fixed = _dotted(doc.get("set", {}), src, "set", leaf=lambda v: not isinstance(v, dict))
+    if "steps" in doc:
+        fixed["steps"] = _integer(doc, "steps", src, 1)
+    if fixed:
+        base = base.with_overrides(fixed, source=f"{src}: set")
+    seed = _integer(doc, "seed", src, 0, default=base.params["seed"])
+    replicates = _integer(doc, "replicates", src, 1, default=1)
+    design = doc.get("design", "grid")
+    if design not in DESIGNS:
+        raise ScenarioError(f"{src}: design: expected one of {', '.join(DESIGNS)}, found {design!r}"
+                            f"{suggest(str(design), DESIGNS)}")
+    samples = None
+    if design != "grid":
+        samples = _integer(doc, "samples", src, 1)
+        if design == "sobol" and samples & (samples - 1):
+            raise ScenarioError(f"{src}: samples: expected a power of 2 for design 'sobol' (Saltelli's "
+                                f"scheme needs it), found {samples}")
+    elif "samples" in doc:
+        raise ScenarioError(f"{src}: samples: only for designs lhs, sobol and morris; a grid runs every "
+                            f"combination of the listed values")
+    levels = _integer(doc, "levels", src, 2, default=4)
+
+    varied = _varied(doc.get("vary"), design, base, src)
+    pts = points(design, varied, samples, seed, levels)
+    for i, point in enumerate(pts):  # every point resolved now: a bad one never reaches a worker
+        base.with_overrides(point, source=f"{src}: vary (point {i}: {_show(point)})")
+    brands = base.params.brand_names
+    outputs = _names(doc, "outputs", src, metric_names(brands), "an end-of-run metric", default=True)
+    daily = _names(doc, "daily", src, recorded_columns(brands)[1:], "a recorded column", default=False)
+    name = doc.get("name", path.stem if path else "sweep")
+    if not isinstance(name, str) or not name or not name.replace("-", "_").isidentifier():
+        raise ScenarioError(f"{src}: name: expected a plain name (letters, digits, _ and -), found {name!r}")
+    description = doc.get("description", "")
+    if not isinstance(description, str):
+        raise ScenarioError(f"{src}: description: expected a string, found {description!r}")
+    return Sweep(name, base, varied, design, pts, replicates, seed, outputs, daily, samples, levels,
+                 fixed, description, path, text)
+
+
+def _show(point: dict[str, Any]) -> str:
+    return ", ".join(f"{k}={v!r}" for k, v in point.items())
+
+
+def _base_scenario(doc: dict, src: str, path: Path | None) -> Scenario:
+    if "scenario" not in doc:
+        raise ScenarioError(f"{src}: scenario: missing; expected a shipped scenario's name "
+                            f"(e.g. \"baseline\") or a scenario file")
+    name = doc["scenario"]
+    if not isinstance(name, str) or not name:
+        raise ScenarioError(f"{src}: scenario: expected a scenario name or file, found {name!r}")
+    target: str | Path = name
+    if (name.endswith(".toml") or "/" in name) and path is not None and not Path(name).is_absolute():
+        target = path.resolve().parent / name
+    try:
+        return api.load(target)
+    except ScenarioError as exc:
+        raise ScenarioError(f"{src}: scenario: {exc}") from None
+
+
+def _integer(doc: dict, key: str, src: str, low: int, default: int | None = None) -> int:
+    if key not in doc:
+        if default is None:
+            raise ScenarioError(f"{src}: {key}: missing; expected an integer >= {low}")
+        return default
+    value = doc[key]
+    if not isinstance(value, int) or isinstance(value, bool) or value < low:
+        raise ScenarioError(f"{src}: {key}: expected an integer >= {low}, found {value!r}")
+    return value
+
+
+def _dotted(table: Any, src: str, where: str, leaf) -> dict[str, Any]:
+    """Nested or quoted-dotted keys -> {dotted key: value}, stopping where ``leaf(value)`` holds."""
+    if not isinstance(table, dict):
+        raise ScenarioError(f"{src}: {where}: expected a table of dotted keys, found {table!r}")
+    flat: dict[str, Any] = {}
+
+    def walk(t: dict, prefix: str) -> None:
+        for key, value in t.items():
+            dotted = prefix + key
+            if isinstance(value, dict) and not leaf(value):
+                walk(value, dotted + ".")
+            else:
+                flat[dotted] = value
+
+    walk(table, "")
+    return flat
+
+
+def _is_range(value: Any) -> bool:
+    return isinstance(value, dict) and ("low" in value or "high" in value)
+
+
+def _schema_param(key: str, base: Scenario, src: str):
+    if key in SCHEMA:
+        return SCHEMA[key]
+    parts = key.split(".")
+    if len(parts) == 3 and parts[0] == "brands" and parts[2] in BRAND_SCHEMA:
+        return BRAND_SCHEMA[parts[2]]
+    base.with_overrides({key: None}, source=f"{src}: vary")  # raises the scenario's own "unknown key" error
+    raise ScenarioError(f"{src}: vary.{key}: unknown key")
+
+
+def _varied(table: Any, design: str, base: Scenario, src: str) -> list[Varied]:
+    if table is None:
+        return []
+    flat = _dotted(table, src, "vary", leaf=lambda v: _is_range(v) or not isinstance(v, dict))
+    out = []
+    for key, value in flat.items():
+        where = f"{src}: vary.{key}"
+        if key in ("market.brands", "steps", "seed"):
+            raise ScenarioError(f"{where}: cannot be varied ({'outputs are named after the brands' if key == 'market.brands' else 'set it at the top of the sweep file'})")
+        param = _schema_param(key, base, src)
+        if isinstance(value, list):
+            if not value:
+                raise ScenarioError(f"{where}: expected a non-empty list of values, found []")
+            if design != "grid":
+                raise ScenarioError(f"{where}: expected a range {{ low = ..., high = ... }} for design "
+                                    f"'{design}', found a list {value!r}")
+            checked = [_checked(base, key, v, f"{src}: vary ({key}[{i}])") for i, v in enumerate(value)]
+            out.append(Varied(key, param.kind, values=tuple(checked)))
+        elif _is_range(value):
+            out.append(_range(key, value, param, design, where, base, src))
+        else:
+            raise ScenarioError(f"{where}: expected a list of values or a range {{ low = ..., high = ..., "
+                                f"num = ... }}, found {value!r}")
+    return out
+
+
+def _checked(base: Scenario, key: str, value: Any, source: str) -> Any:
+    """``value`` validated against the schema and converted to the parameter's type (1 -> 1.0)."""
+    params = base.with_overrides({key: value}, source=source).params
+    if key.startswith("brands."):
+        _, brand, lever = key.split(".", 2)
+        return params.brands[brand][lever]
+    return params[key]
+
+
+def _range(key: str, value: dict, param, design: str, where: str, base: Scenario, src: str) -> Varied:
+    for k in value:
+        if k not in RANGE_KEYS:
+            raise ScenarioError(f"{where}.{k}: unknown key; a range has {', '.join(RANGE_KEYS)}"
+                                f"{suggest(k, RANGE_KEYS)}")
+    if param.kind not in (int, float):
+        raise ScenarioError(f"{where}: expected a list of values (the parameter is not a number), "
+                            f"found a range")
+    for k in ("low", "high"):
+        v = value.get(k)
+        if not isinstance(v, (int, float)) or isinstance(v, bool):
+            raise ScenarioError(f"{where}.{k}: expected a number, found {v!r}")
+        base.with_overrides({key: param.kind(v) if param.kind is float else v},
+                            source=f"{src}: vary ({key}.{k})")
+    low, high = value["low"], value["high"]
+    if not low < high:
+        raise ScenarioError(f"{where}: expected low < high, found low = {low!r}, high = {high!r}")
+    num, step = value.get("num"), value.get("step")
+    if design == "grid":
+        if (num is None) == (step is None):
+            raise ScenarioError(f"{where}: expected exactly one of num or step for a grid range, "
+                                f"found {'both' if num is not None else 'neither'}")
+        if num is not None and (not isinstance(num, int) or isinstance(num, bool) or num < 2):
+            raise ScenarioError(f"{where}.num: expected an integer >= 2, found {num!r}")
+        if step is not None and (not isinstance(step, (int, float)) or isinstance(step, bool) or step <= 0):
+            raise ScenarioError(f"{where}.step: expected a number > 0, found {step!r}")
+    elif num is not None or step is not None:
+        raise ScenarioError(f"{where}: {'num' if num is not None else 'step'}: only for a grid; design "
+                            f"'{design}' samples the range itself (set samples at the top)")
+    return Varied(key, param.kind, low=low, high=high, num=num, step=step)
+
+
+def _names(doc: dict, key: str, src: str, valid: list[str], what: str, default: bool) -> list[str]:
+    value = doc.get(key, default)
+    if value is True:
+        return list(valid)
+    if value is False:
+        return []
+    if not isinstance(value, list) or not value or not all(isinstance(v, str) for v in value):
+        raise ScenarioError(f"{src}: {key}: expected true, false or a list of names, found {value!r}")
+    for name in value:
+        if name not in valid:
+            raise ScenarioError(f"{src}: {key}: expected {what} ({', '.join(valid[:6])}, ...), found "
+                                f"{name!r}{suggest(name, valid)}")
+    if len(set(value)) != len(value):
+        raise ScenarioError(f"{src}: {key}: expected each name once, found {value!r}")
+    return list(value)

@@ -1,0 +1,172 @@
+"""The app's session (sim/app/state.py) without a browser: levers, lockstep runs, exports."""
+
+import threading
+
+import pandas as pd
+import pytest
+
+import sim
+from sim.app import charts
+from sim.app.state import Session
+from sim.scenario import loads
+
+
+def small(scenario="baseline") -> Session:
+    session = Session(scenario)
+    assert session.set_value("population.size", "300") is None
+    return session
+
+
+def test_invalid_values_are_refused_with_the_cli_message_and_the_old_value_stays():
+    session = small()
+    before = session.value("brands.ours.quality")
+    message = session.set_value("brands.ours.quality", "abc")
+    assert message == "baseline: brands.ours.quality: expected a number in [0, 1], found 'abc' (str)"
+    assert session.value("brands.ours.quality") == before
+    assert "found 1.5" in session.set_value("brands.ours.quality", "1.5")
+    assert "expected an integer > 0" in session.set_value("population.size", "-3")
+    assert "did you mean 'small_world'" in session.set_value("network.kind", "smallworld")
+    # Cross-parameter rule of the scenario schema: base propensity x multiplier <= 1.
+    assert "negative_multiplier <= 1" in session.set_value("sharing.negative_multiplier", "20")
+    assert "up to 20,000" in session.set_value("population.size", "5000000")
+    assert not session.comparing
+    assert session.base_scenario.params["population.size"] == 300
+
+
+def test_the_same_mistake_gives_the_same_message_as_the_command_line():
+    with pytest.raises(sim.ScenarioError) as cli:
+        sim.load("baseline", {"brands.ours.price": 0})
+    message = small().set_value("brands.ours.price", "0")
+    assert message.split(": ", 1)[1] == str(cli.value).split(": ", 1)[1]
+
+
+def test_a_lever_change_starts_a_what_if_copy_in_lockstep_with_the_same_seed():
+    session = small()
+    assert session.set_value("brands.ours.review_prompting", "0.4") is None
+    assert session.comparing
+    assert session.base_scenario.params.brand("ours")["review_prompting"] == 0.0
+    assert session.changed_scenario.params.brand("ours")["review_prompting"] == 0.4
+    session.step(20)
+    assert session.base.steps == session.changed.steps == 20
+    base, changed = session.tables()
+    # Same seed: day 0 is identical, the change shows later.
+    assert base.iloc[0].equals(changed.iloc[0])
+    assert (changed["reviews_ours"] > base["reviews_ours"]).any()
+    # Setting the lever back to the scenario's value ends the comparison.
+    assert session.set_value("brands.ours.review_prompting", "0") is None
+    assert not session.comparing
+
+
+def test_the_base_run_equals_a_plain_run_and_the_what_if_equals_sim_compare():
+    session = small()
+    session.set_value("sharing.negative_multiplier", "1")
+    session.step(15)
+    base, changed = session.tables()
+    expected = sim.compare(session.base_scenario, {"sharing.negative_multiplier": 1}, steps=15)
+    pd.testing.assert_frame_equal(base, expected.base.table)
+    pd.testing.assert_frame_equal(changed, expected.changed.table)
+
+
+def test_a_timed_intervention_goes_into_the_what_if_scenario_as_an_event():
+    session = small()
+    assert session.add_intervention("ours", "quality", "5", "0.2") is None
+    events = session.changed_scenario.params.events
+    assert [(e.day, e.brand, e.lever, e.value) for e in events] == [(5, "ours", "quality", 0.2)]
+    assert session.base_scenario.params.events == []
+    session.step(12)
+    assert session.changed.levers[0]["quality"] == 0.2
+    assert session.base.levers[0]["quality"] == session.base_scenario.params.brand("ours")["quality"]
+    assert "expected an integer >= 0" in session.add_intervention("ours", "quality", "-2", "0.2")
+    assert "expected a number in [0, 1]" in session.add_intervention("ours", "quality", "4", "2")
+    assert len(session.interventions) == 1
+    # The exported what-if scenario reruns the same run, event included.
+    result = session.result("changed")
+    rerun = sim.run(loads(result.scenario.to_toml()))
+    assert rerun.csv() == result.csv()
+
+
+def test_export_csv_equals_the_cli_run_of_the_same_scenario_seed_and_days(tmp_path):
+    session = Session("baseline")
+    session.step(10)
+    exported = session.result()
+    assert len(exported.table) == 11  # day 0 to day 10
+    assert exported.scenario.params["steps"] == 10
+    assert exported.csv() == sim.run("baseline", steps=10, seed=42).csv()
+    assert sim.run(loads(exported.scenario.to_toml())).csv() == exported.csv()
+
+
+def test_toml_upload_is_loaded_or_refused_with_the_scenario_error():
+    session = small()
+    text = '[about]\ntitle = "Mine"\n[population]\nsize = 150\n[brands.ours]\nquality = 0.4\n'
+    session.load_text(text, "mine.toml")
+    assert session.name == "mine" and session.about["title"] == "Mine"
+    assert session.base_scenario.params.brand("ours")["quality"] == 0.4
+    with pytest.raises(sim.ScenarioError, match=r"mine2.toml: brands.ours.qualty: unknown brand lever"):
+        session.load_text("[brands.ours]\nqualty = 0.4\n", "mine2.toml")
+    with pytest.raises(sim.ScenarioError, match="malformed TOML"):
+        session.load_text("size = = 3", "bad.toml")
+    assert session.name == "mine"  # a refused upload leaves the loaded scenario in force
+
+
+def test_background_run_reaches_the_target_day_and_reports_frames():
+    session = small()
+    frames, done = [], threading.Event()
+    session.start(frames.append, until=25, on_done=done.set)
+    assert done.wait(60)
+    assert session.day == 25
+    assert frames and frames[-1].day == 25
+    last = frames[-1]
+    assert set(last.images) == {"sentiment", "funnel", "share", "conversation", "rating", "network"}
+    assert all(image.startswith(b"\x89PNG") for image in last.images.values())
+    assert [k["brand"] for k in last.kpis] == ["ours", "theirs"]
+
+
+def test_pause_stops_the_background_run_before_the_end():
+    session = small()
+    session.speed = 20.0  # 20 days a second: a year would take 18 s
+    done = threading.Event()
+    session.start(lambda frame: None, on_done=done.set)
+    session.stop(wait=10)
+    assert done.wait(10)
+    assert session.day < session.steps
+    day = session.day
+    assert not session.running
+    threading.Event().wait(0.3)
+    assert session.day == day
+
+
+def test_kpis_are_the_table_figures_and_compare_against_the_scenario():
+    session = small()
+    session.set_value("brands.ours.price", "7")
+    session.step(30)
+    base, changed = session.tables()
+    ours = session.kpis()[0]
+    assert ours["revenue"] == pytest.approx(changed["revenue_ours"].sum())
+    assert ours["scenario"]["revenue"] == pytest.approx(base["revenue_ours"].sum())
+    assert ours["acquisitions"] == changed["acquisitions_ours"].sum()
+    assert ours["market_share"] == changed["market_share_ours"].iloc[-1]
+
+
+def test_network_view_samples_large_populations_and_says_so():
+    session = Session("baseline")
+    session.set_value("population.size", "4000")
+    nodes, positions, edges, note = session.network()
+    assert len(nodes) == 2500 and positions.shape == (2500, 2)
+    assert "sample of 2,500 of 4,000" in note
+    assert edges.max() < 2500
+    session.set_value("network.kind", "complete")
+    session.set_value("population.size", "500")
+    nodes, _, edges, note = session.network()
+    assert len(nodes) == 500 and len(edges) == 0 and "fully mixed" in note
+
+
+def test_charts_png_export_is_a_png_with_both_runs():
+    session = small()
+    session.set_value("brands.ours.quality", "0.5")
+    session.step(10)
+    assert session.charts_png().startswith(b"\x89PNG")
+    base, changed = session.tables()
+    figure = charts.sentiment_figure(base, changed, "x", 365)
+    labels = [line.get_label() for line in figure.axes[0].get_lines()]
+    assert "ours (scenario)" in labels and "ours (what-if)" in labels
+    assert figure.axes[1].get_title().startswith("Effect of the change")
