@@ -192,3 +192,4 @@ def test_exported_csv_matches_a_cli_run_of_the_same_scenario_and_seed(page, tmp_
     assert Path(download.value.path()).read_bytes().startswith(b"\x89PNG")
     shot(page, "05-exported")
     assert page.problems.console == []
+

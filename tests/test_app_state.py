@@ -170,3 +170,10 @@ def test_charts_png_export_is_a_png_with_both_runs():
     labels = [line.get_label() for line in figure.axes[0].get_lines()]
     assert "ours (scenario)" in labels and "ours (what-if)" in labels
     assert figure.axes[1].get_title().startswith("Effect of the change")
+
+
+def test_ui_with_an_unknown_scenario_fails_before_any_server_starts(capsys):
+    from sim.cli import main
+
+    assert main(["ui", "nope", "--port", "1"]) == 2
+    assert "momentsim: error: nope: no such scenario" in capsys.readouterr().err

@@ -158,6 +158,7 @@ def Field(session: Session, key: str, on_change, label: str | None = None):
 @solara.component
 def Intervention(session: Session, on_change, count: int):
     """Add a timed intervention to the what-if copy: on day D, brand B's lever L becomes V."""
+    del count  # a prop only so that the list below is redrawn when an intervention is added
     brand, set_brand = solara.use_state(session.brands[0])
     lever, set_lever = solara.use_state("quality")
     day, set_day = solara.use_state("120")

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import threading
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
 
@@ -99,7 +99,6 @@ class _Cache:
     tables: tuple = ()
     layout: tuple | None = None
     layout_key: tuple = ()
-    extra: dict = field(default_factory=dict)
 
 
 class Session:
