@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import mesa
 import numpy as np
 import pandas as pd
@@ -10,7 +12,7 @@ from . import network, rules
 from .agents import Consumer
 from .params import CHANNELS, Params
 from .record import DayCounts, Recorder, columns
-from .scenario import Scenario, loads
+from .scenario import Scenario, load, loads
 
 REFERENCE_CHECKS = 26.6  # smartphone checks a day of the average owner (seed 003)
 
@@ -45,11 +47,35 @@ class MarketModel(mesa.Model):
 
     ``MarketModel(scenario)`` builds day 0; ``step()`` simulates one day;
     ``table()`` returns the recorded table (one row a day, day 0 included).
+
+    ``scenario`` is a Scenario, Params, a shipped scenario's name or a file (default: the
+    defaults). The keyword arguments below (and ``overrides``, dotted keys) change it, so that
+    ``mesa.batch_run(MarketModel, parameters={"negative_multiplier": [1, 4, 8]}, rng=[1, 2, 3])``
+    works; ``quality``, ``review_prompting`` and ``service_recovery`` are the first brand's.
     """
 
-    def __init__(self, scenario: Scenario | Params | None = None, *, seed: int | None = None):
+    def __init__(self, scenario: Scenario | Params | str | None = None, *, seed: int | None = None,
+                 population_size: int | None = None, network_kind: str | None = None,
+                 base_propensity: float | None = None, negative_multiplier: float | None = None,
+                 quality: float | None = None, review_prompting: float | None = None,
+                 service_recovery: float | None = None, overrides: dict | None = None):
         if scenario is None:
             scenario = loads("", name="defaults")
+        elif isinstance(scenario, (str, Path)):
+            scenario = load(scenario)
+        changes = {key: value for key, value in (
+            ("population.size", population_size), ("network.kind", network_kind),
+            ("sharing.base_propensity", base_propensity), ("sharing.negative_multiplier", negative_multiplier))
+            if value is not None}
+        first = (scenario.params if isinstance(scenario, Scenario) else scenario).brand_names[0]
+        changes.update({f"brands.{first}.{lever}": value for lever, value in (
+            ("quality", quality), ("review_prompting", review_prompting),
+            ("service_recovery", service_recovery)) if value is not None})
+        changes.update(overrides or {})
+        if changes:
+            if not isinstance(scenario, Scenario):
+                scenario = Scenario("params", scenario)
+            scenario = scenario.with_overrides(changes, source="MarketModel")
         params = scenario.params if isinstance(scenario, Scenario) else scenario
         seed = params["seed"] if seed is None else seed
         super().__init__(rng=seed)

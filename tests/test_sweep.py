@@ -282,3 +282,57 @@ def test_a_sweep_killed_halfway_resumes_to_a_complete_table_without_duplicates(t
         row = run_one(sweep.task(rid))["row"]
         assert runs.loc[rid, "sentiment_ours"] == row["sentiment_ours"]
     assert not list(out.rglob("*.tmp"))
+
+
+# --- the report -------------------------------------------------------------------------------------
+
+def test_report_gives_mean_and_t_interval_per_point_and_figures(small_sweep, capsys):
+    from scipy import stats
+
+    sweep, out = small_sweep
+    assert main(["sweep-report", str(out)]) == 0
+    printed = capsys.readouterr().out
+    assert "sentiment_ours: mean [95 % CI]" in printed and "n=2" in printed
+    summary = pd.read_csv(out / "report" / "summary.csv")
+    assert len(summary) == len(sweep.points) * len(sweep.outputs)
+    runs = read_runs(out)
+    values = runs[runs["point"] == 4]["market_share_ours"].to_numpy()
+    row = summary[(summary["point"] == 4) & (summary["metric"] == "market_share_ours")].iloc[0]
+    half = stats.t.ppf(0.975, 1) * values.std(ddof=1) / np.sqrt(2)
+    assert row["n"] == 2 and row["brands.ours.quality"] == 0.65 and row["sharing.negative_multiplier"] == 4
+    assert row["mean"] == pytest.approx(values.mean(), rel=1e-5)
+    assert (row["ci_low"], row["ci_high"]) == pytest.approx((values.mean() - half, values.mean() + half), rel=1e-5)
+    for metric in sweep.outputs:
+        assert (out / "report" / f"{metric}.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+@pytest.mark.parametrize("design", ["sobol", "morris"])
+def test_sensitivity_indices_find_the_parameter_that_matters(design):
+    from sim.sweep.report import sensitivity
+
+    sweep = loads_sweep(f'scenario = "baseline"\ndesign = "{design}"\nsamples = 64\nseed = 1\n[vary]\n'
+                        '"brands.ours.quality" = { low = 0.2, high = 0.9 }\n'
+                        '"experience.recovered_rating" = { low = 1.0, high = 5.0 }\n')
+    summary = pd.DataFrame(sweep.points).assign(point=range(len(sweep.points)), metric="y")
+    summary["mean"] = 3.0 * summary["brands.ours.quality"]  # a response that ignores the second parameter
+    indices = sensitivity(design, sweep.problem(), summary, ["y"], seed=1).set_index("parameter")
+    if design == "sobol":
+        assert indices.loc["brands.ours.quality", "S1"] == pytest.approx(1.0, abs=0.05)
+        assert indices.loc["experience.recovered_rating", "ST"] == pytest.approx(0.0, abs=0.02)
+    else:
+        assert indices.loc["brands.ours.quality", "mu_star"] == pytest.approx(3.0 * 0.7, rel=1e-6)
+        assert indices.loc["experience.recovered_rating", "mu_star"] == 0.0
+
+
+def test_a_morris_sweep_reports_its_indices(tmp_path):
+    path = write(tmp_path, 'scenario = "baseline"\nsteps = 20\ndesign = "morris"\nsamples = 3\nseed = 5\n'
+                           'outputs = ["sentiment_ours"]\n[set]\n"population.size" = 100\n[vary]\n'
+                           '"brands.ours.quality" = { low = 0.3, high = 0.9 }\n'
+                           '"sharing.negative_multiplier" = { low = 1, high = 8 }\n')
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        assert run_sweep(load_sweep(path), tmp_path / "out", executor=pool).complete
+    assert main(["sweep-report", str(tmp_path / "out")]) == 0
+    indices = pd.read_csv(tmp_path / "out" / "report" / "sensitivity.csv")
+    assert list(indices["parameter"]) == ["brands.ours.quality", "sharing.negative_multiplier"]
+    assert indices["mu_star"].notna().all() and (indices["mu_star"] >= 0).all()
+    assert (tmp_path / "out" / "report" / "sentiment_ours.png").is_file()

@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 import cloudpickle
+import dask
 
 import pandas as pd
 import pytest
@@ -36,8 +37,10 @@ daily = ["sentiment_ours"]
 
 @pytest.fixture(scope="module")
 def cluster():
-    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1",
-                                  dashboard_address=None) as cluster:
+    # A task whose worker dies is not retried on another: the lost-worker test stays short.
+    with dask.config.set({"distributed.scheduler.allowed-failures": 0}), \
+            distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1",
+                                     dashboard_address=None) as cluster:
         yield cluster
 
 
@@ -86,10 +89,12 @@ def test_runs_on_a_lost_worker_are_not_recorded_and_a_rerun_redoes_them(cluster,
     out = tmp_path / "out"
     with distributed.Client(cluster) as client:
         lost = run_sweep(sweep, out, executor=client, simulate=dies_at_one_point)
-        assert (lost.ok, lost.failed, lost.lost) == (9, 0, 3) and not lost.complete
+        # The three runs of point 3 kill their worker; a run that shared the dying worker may be lost too.
+        assert lost.failed == 0 and lost.lost >= 3 and lost.ok + lost.lost == 12 and not lost.complete
         assert "KilledWorker" in lost.errors[0]
-        assert sorted(read_runs(out)["point"].unique()) == [0, 1, 2]
+        recorded = read_runs(out)
+        assert len(recorded) == lost.ok and 3 not in set(recorded["point"])
         client.wait_for_workers(2, timeout=60)
         again = run_sweep(sweep, out, executor=client)
-    assert (again.skipped, again.ok, again.lost) == (9, 3, 0) and again.complete
+    assert (again.skipped, again.ok, again.lost) == (lost.ok, lost.lost, 0) and again.complete
     assert list(read_runs(out)["run_id"]) == list(range(12))

@@ -11,7 +11,8 @@ A spec in, a table out::
 
 from .execute import Outcome, run_one, run_sweep
 from .spec import Sweep, Task, load_sweep, loads_sweep, metric_names
+from .report import Report, report
 from .store import read_daily, read_runs
 
-__all__ = ["Outcome", "Sweep", "Task", "load_sweep", "loads_sweep", "metric_names", "read_daily",
-           "read_runs", "run_one", "run_sweep"]
+__all__ = ["Outcome", "Report", "Sweep", "Task", "load_sweep", "loads_sweep", "metric_names", "read_daily",
+           "read_runs", "report", "run_one", "run_sweep"]

@@ -44,7 +44,7 @@ def cmd_sweep(args) -> int:
         if len(ok):
             print(f"  rerun one run alone: {rerun_command(out, ok.iloc[0])}")
     if not outcome.complete:
-        print(f"  incomplete: run the same command again to run only what is missing")
+        print("  incomplete: run the same command again to run only what is missing")
         return 1
     print(f"wrote {out / 'runs'}{' and ' + str(out / 'daily') if sweep.daily else ''}; "
           f"next: momentsim sweep-report {out}")

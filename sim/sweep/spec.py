@@ -272,7 +272,8 @@ def _varied(table: Any, design: str, base: Scenario, src: str) -> list[Varied]:
     for key, value in flat.items():
         where = f"{src}: vary.{key}"
         if key in ("market.brands", "steps", "seed"):
-            raise ScenarioError(f"{where}: cannot be varied ({'outputs are named after the brands' if key == 'market.brands' else 'set it at the top of the sweep file'})")
+            why = "outputs are named after the brands" if key == "market.brands" else "set it at the top"
+            raise ScenarioError(f"{where}: cannot be varied ({why})")
         param = _schema_param(key, base, src)
         if isinstance(value, list):
             if not value:
