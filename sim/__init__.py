@@ -5,9 +5,10 @@ research of the next. See README.md and docs/ODD.md.
 """
 
 from .api import Comparison, Result, build, compare, load, resolve, run, scenarios
+from .engine import ArrayMarketModel
 from .model import MarketModel
 from .params import ScenarioError
 from .scenario import Scenario, loads
 
-__all__ = ["Comparison", "MarketModel", "Result", "Scenario", "ScenarioError", "build", "compare",
+__all__ = ["ArrayMarketModel", "Comparison", "MarketModel", "Result", "Scenario", "ScenarioError", "build", "compare",
            "load", "loads", "resolve", "run", "scenarios"]

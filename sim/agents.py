@@ -204,15 +204,11 @@ def ads_seen(chances: tuple[float, ...], draw) -> list[int]:
     none has been seen yet, and with chance p_b once one has.
     """
     seen: list[int] = []
-    none_after = 1.0
-    none_from = [0.0] * len(chances)
-    for b in range(len(chances) - 1, -1, -1):
-        none_after *= 1.0 - chances[b]
-        none_from[b] = none_after
+    none_from = rules.none_seen_after(chances)
     for b, chance in enumerate(chances):
         if chance <= 0.0:
             continue
-        if draw() < (chance if seen else chance / (1.0 - none_from[b])):
+        if draw() < rules.ad_seen_probability(chance, none_from[b], bool(seen)):
             seen.append(b)
     return seen
 

@@ -20,7 +20,8 @@ import pandas as pd
 from tqdm.auto import tqdm
 
 from . import plots
-from .model import MarketModel
+from .engine import ArrayMarketModel
+from .model import Market, MarketModel
 from .scenario import Scenario
 from .scenario import load as _load_file
 from .scenario import shipped
@@ -130,16 +131,24 @@ def resolve(scenario: str | Path | Scenario, steps: int | None = None, seed: int
     return load(scenario, extra or None)
 
 
-def build(scenario: str | Path | Scenario, **kwargs) -> MarketModel:
-    """A model at day 0, for stepping by hand (a notebook, the app)."""
-    return MarketModel(resolve(scenario, **kwargs))
+ENGINES = {"agent": MarketModel, "array": ArrayMarketModel}
+
+
+def model_for(scenario: Scenario) -> Market:
+    """The model of a resolved scenario, by its ``engine``: MarketModel or ArrayMarketModel."""
+    return ENGINES[scenario.params["engine"]](scenario)
+
+
+def build(scenario: str | Path | Scenario, **kwargs) -> Market:
+    """A model at day 0, for stepping by hand (a notebook, the app); the scenario's engine."""
+    return model_for(resolve(scenario, **kwargs))
 
 
 def run(scenario: str | Path | Scenario, steps: int | None = None, seed: int | None = None,
         overrides: dict[str, Any] | None = None, progress: bool | None = False) -> Result:
     """Run a scenario to the end; ``progress=None`` shows a bar only on a terminal."""
     resolved = resolve(scenario, steps, seed, overrides)
-    model = MarketModel(resolved)
+    model = model_for(resolved)
     # tqdm: disable=None shows the bar only when stderr is a terminal.
     with tqdm(total=resolved.params["steps"], desc=resolved.name, unit="day", leave=False,
               disable=None if progress is None else not progress) as bar:

@@ -51,6 +51,9 @@ def parser() -> argparse.ArgumentParser:
     run.add_argument("--seed", type=_nonnegative_int, help="random seed (default: the scenario's)")
     run.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
                      help="override a parameter by dotted key, e.g. --set brands.ours.quality=0.5")
+    run.add_argument("--engine", choices=["agent", "array"],
+                     help="agent: one Mesa agent a consumer; array: NumPy arrays, for millions of consumers "
+                          "(default: the scenario's engine, agent unless it says)")
     run.add_argument("--out", type=Path, default=Path("out"), help="output folder (default: out)")
 
     sub.add_parser("scenarios", help="list the shipped scenarios")
@@ -113,6 +116,8 @@ def _check_out(out: Path) -> None:
 
 def cmd_run(args) -> int:
     overrides = dict(parse_override(text) for text in args.overrides)
+    if args.engine is not None:
+        overrides["engine"] = args.engine
     scenario = api.resolve(args.scenario, args.steps, args.seed, overrides)
     _check_out(args.out)
     result = api.run(scenario, progress=None)

@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 
 from . import network, rules
-from .agents import Consumer
+from .agents import Consumer, Stage
 from .params import CHANNELS, Params
 from .record import DayCounts, Recorder, columns
 from .scenario import Scenario, load, loads
@@ -42,42 +42,38 @@ class ReviewPool:
         return float(rules.public_rating(self.cumulative[brand][-1], self.count(brand), self.prior_count))
 
 
-class MarketModel(mesa.Model):
-    """A market of consumers on the customer journey and the brands they buy.
+def resolve_params(scenario: Scenario | Params | str | Path | None, seed: int | None = None,
+                   population_size: int | None = None, network_kind: str | None = None,
+                   base_propensity: float | None = None, negative_multiplier: float | None = None,
+                   quality: float | None = None, review_prompting: float | None = None,
+                   service_recovery: float | None = None, overrides: dict | None = None) -> tuple[Params, int]:
+    """The parameters and seed of a run from a model's constructor arguments (either engine)."""
+    if scenario is None:
+        scenario = loads("", name="defaults")
+    elif isinstance(scenario, (str, Path)):
+        scenario = load(scenario)
+    changes = {key: value for key, value in (
+        ("population.size", population_size), ("network.kind", network_kind),
+        ("sharing.base_propensity", base_propensity), ("sharing.negative_multiplier", negative_multiplier))
+        if value is not None}
+    first = (scenario.params if isinstance(scenario, Scenario) else scenario).brand_names[0]
+    changes.update({f"brands.{first}.{lever}": value for lever, value in (
+        ("quality", quality), ("review_prompting", review_prompting),
+        ("service_recovery", service_recovery)) if value is not None})
+    changes.update(overrides or {})
+    if changes:
+        if not isinstance(scenario, Scenario):
+            scenario = Scenario("params", scenario)
+        scenario = scenario.with_overrides(changes, source="MarketModel")
+    params = scenario.params if isinstance(scenario, Scenario) else scenario
+    return params, params["seed"] if seed is None else seed
 
-    ``MarketModel(scenario)`` builds day 0; ``step()`` simulates one day;
-    ``table()`` returns the recorded table (one row a day, day 0 included).
 
-    ``scenario`` is a Scenario, Params, a shipped scenario's name or a file (default: the
-    defaults). The keyword arguments below (and ``overrides``, dotted keys) change it, so that
-    ``mesa.batch_run(MarketModel, parameters={"negative_multiplier": [1, 4, 8]}, rng=[1, 2, 3])``
-    works; ``quality``, ``review_prompting`` and ``service_recovery`` are the first brand's.
-    """
+class Market(mesa.Model):
+    """What both engines share: brands, levers and events, the network, the population's traits and
+    day-0 knowledge, the review pool. The engines add the consumers' days and the daily record."""
 
-    def __init__(self, scenario: Scenario | Params | str | None = None, *, seed: int | None = None,
-                 population_size: int | None = None, network_kind: str | None = None,
-                 base_propensity: float | None = None, negative_multiplier: float | None = None,
-                 quality: float | None = None, review_prompting: float | None = None,
-                 service_recovery: float | None = None, overrides: dict | None = None):
-        if scenario is None:
-            scenario = loads("", name="defaults")
-        elif isinstance(scenario, (str, Path)):
-            scenario = load(scenario)
-        changes = {key: value for key, value in (
-            ("population.size", population_size), ("network.kind", network_kind),
-            ("sharing.base_propensity", base_propensity), ("sharing.negative_multiplier", negative_multiplier))
-            if value is not None}
-        first = (scenario.params if isinstance(scenario, Scenario) else scenario).brand_names[0]
-        changes.update({f"brands.{first}.{lever}": value for lever, value in (
-            ("quality", quality), ("review_prompting", review_prompting),
-            ("service_recovery", service_recovery)) if value is not None})
-        changes.update(overrides or {})
-        if changes:
-            if not isinstance(scenario, Scenario):
-                scenario = Scenario("params", scenario)
-            scenario = scenario.with_overrides(changes, source="MarketModel")
-        params = scenario.params if isinstance(scenario, Scenario) else scenario
-        seed = params["seed"] if seed is None else seed
+    def __init__(self, params: Params, seed: int, fast_network: bool = False):
         super().__init__(rng=seed)
         self.params = params
         self.brand_names = params.brand_names
@@ -88,11 +84,10 @@ class MarketModel(mesa.Model):
         n = params["population.size"]
         self.contacts = network.build(params["network.kind"], n, params["network.mean_degree"],
                                       params["network.rewiring"], int(self.rng.integers(2**31)),
-                                      params["network.file"])
+                                      params["network.file"], fast=fast_network)
         n = self.contacts.size  # an edge-list file says how many consumers there are
         self._init_population(n)
         self.reviews = ReviewPool(self.n_brands, params["reviews.prior_count"])
-        self.outbox: list[tuple] = []
         self.adopters = 0
         self.need_probability = rules.leave_probability(params["journey.purchase_cycle_days"])
         self.leave_research = rules.leave_probability(params["journey.research_days"])
@@ -102,12 +97,10 @@ class MarketModel(mesa.Model):
             attitude_weight=params["choice.attitude_weight"], price_weight=params["choice.price_weight"],
             loyalty_bonus=params["choice.loyalty_bonus"], walk_away_utility=params["choice.walk_away_utility"])
         self._apply_events(0)
-        self.consumers = [
-            Consumer(self, i, bool(self.young[i]), float(self.attention[i]), float(self.propensity[i]),
-                     float(self.susceptibility[i]))
-            for i in range(n)]
-        self._update_levers()
-        self.recorder = Recorder(self.brand_names, params["market.share_window"])
+
+    def _start_record(self) -> None:
+        """The recorder, the DataCollector of the recorded columns, and day 0's row."""
+        self.recorder = Recorder(self.brand_names, self.params["market.share_window"])
         self.day = DayCounts(self.n_brands)
         self.today: dict = {}
         self.datacollector = mesa.DataCollector(
@@ -162,10 +155,11 @@ class MarketModel(mesa.Model):
         self.hype = [self.params["ads.hype"] * lv["ad_intensity"] for lv in self.levers]
         for j, levers in enumerate(self.levers):
             self.ad_exposure[:, j] = rules.exposure_probability(levers["ad_intensity"], self.attention)
-        any_ad = 1.0 - np.prod(1.0 - self.ad_exposure, axis=1)
-        for consumer, chances, chance_any in zip(self.consumers, self.ad_exposure.tolist(), any_ad.tolist()):
-            consumer.ad_chances = tuple(chances)
-            consumer.ad_any = chance_any
+        self.ad_any = 1.0 - np.prod(1.0 - self.ad_exposure, axis=1)
+        self._levers_changed()
+
+    def _levers_changed(self) -> None:
+        """An engine's hook: keep what it derives from the levers up to date."""
 
     def _apply_events(self, day: int) -> bool:
         changed = False
@@ -174,6 +168,75 @@ class MarketModel(mesa.Model):
             self.levers[self.brand_names.index(event.brand)][event.lever] = event.value
             changed = True
         return changed
+
+    def _collect(self) -> None:
+        self.today = self.recorder.row(self)
+        self.datacollector.collect(self)
+
+    # --- results -------------------------------------------------------------------
+
+    def table(self) -> pd.DataFrame:
+        """The recorded table: one row a day, the columns of :func:`sim.record.columns`."""
+        frame = self.datacollector.get_model_vars_dataframe()
+        return frame.reset_index(drop=True)
+
+
+class MarketModel(Market):
+    """A market of consumers on the customer journey and the brands they buy: one Mesa agent a consumer.
+
+    ``MarketModel(scenario)`` builds day 0; ``step()`` simulates one day;
+    ``table()`` returns the recorded table (one row a day, day 0 included).
+
+    ``scenario`` is a Scenario, Params, a shipped scenario's name or a file (default: the
+    defaults). The keyword arguments below (and ``overrides``, dotted keys) change it, so that
+    ``mesa.batch_run(MarketModel, parameters={"negative_multiplier": [1, 4, 8]}, rng=[1, 2, 3])``
+    works; ``quality``, ``review_prompting`` and ``service_recovery`` are the first brand's.
+    """
+
+    def __init__(self, scenario: Scenario | Params | str | None = None, *, seed: int | None = None,
+                 population_size: int | None = None, network_kind: str | None = None,
+                 base_propensity: float | None = None, negative_multiplier: float | None = None,
+                 quality: float | None = None, review_prompting: float | None = None,
+                 service_recovery: float | None = None, overrides: dict | None = None):
+        params, seed = resolve_params(scenario, seed, population_size, network_kind, base_propensity,
+                                      negative_multiplier, quality, review_prompting, service_recovery,
+                                      overrides)
+        super().__init__(params, seed)
+        self.outbox: list[tuple] = []
+        n = self.contacts.size
+        self.consumers = [
+            Consumer(self, i, bool(self.young[i]), float(self.attention[i]), float(self.propensity[i]),
+                     float(self.susceptibility[i]))
+            for i in range(n)]
+        self._update_levers()
+        self._start_record()
+
+    def _levers_changed(self) -> None:
+        """What an engine keeps of the derived quantities (the per-agent engine: each consumer's chances)."""
+        for consumer, chances, chance_any in zip(self.consumers, self.ad_exposure.tolist(), self.ad_any.tolist()):
+            consumer.ad_chances = tuple(chances)
+            consumer.ad_any = chance_any
+
+    # --- what the record reads -------------------------------------------------------
+
+    @property
+    def size(self) -> int:
+        return len(self.consumers)
+
+    def stage_counts(self) -> np.ndarray:
+        return np.bincount([c.stage for c in self.consumers], minlength=len(Stage))
+
+    def aware_attitude(self) -> tuple[np.ndarray, np.ndarray]:
+        """Per brand: how many are aware of it, and the sum of their attitudes."""
+        return self.aware.sum(axis=0), np.where(self.aware, self.attitude, 0.0).sum(axis=0)
+
+    def stages(self) -> np.ndarray:
+        """Each consumer's stage today (for the network view)."""
+        return np.fromiter((c.stage for c in self.consumers), dtype=np.int8, count=len(self.consumers))
+
+    def satisfied_flags(self) -> np.ndarray:
+        """Whether each consumer was satisfied with its last experience (for the network view)."""
+        return np.fromiter((c.satisfied for c in self.consumers), dtype=bool, count=len(self.consumers))
 
     # --- one day -------------------------------------------------------------------
 
@@ -219,14 +282,3 @@ class MarketModel(mesa.Model):
                     for j in met.tolist():
                         self.consumers[j].inbox.append((brand, stars))
         self.outbox.clear()
-
-    def _collect(self) -> None:
-        self.today = self.recorder.row(self)
-        self.datacollector.collect(self)
-
-    # --- results -------------------------------------------------------------------
-
-    def table(self) -> pd.DataFrame:
-        """The recorded table: one row a day, the columns of :func:`sim.record.columns`."""
-        frame = self.datacollector.get_model_vars_dataframe()
-        return frame.reset_index(drop=True)

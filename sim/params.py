@@ -56,6 +56,7 @@ def _nonneg(default: float, help: str, kind: type = float) -> Param:
     return Param(default, kind, help, 0.0)
 
 
+ENGINES = ("agent", "array")
 NETWORK_KINDS = ("small_world", "scale_free", "random", "complete", "file")
 STAGES = ("dormant", "stimulus", "zmot", "fmot", "smot", "umot")
 CHANNELS = ("computer", "smartphone", "press_mail", "in_person")
@@ -64,6 +65,9 @@ CHANNELS = ("computer", "smartphone", "press_mail", "in_person")
 SCHEMA: dict[str, Param] = {
     "steps": _pos(365, "days to simulate (a step is one day)", int),
     "seed": _nonneg(42, "seed of the random number generator", int),
+    "engine": Param("agent", str, "agent: one Mesa agent a consumer (to read and watch); array: the "
+                                  "population in NumPy arrays (millions of consumers, thousands of runs)",
+                    choices=ENGINES),
     # population
     "population.size": _pos(2000, "number of consumers", int),
     "population.young_share": _prob(0.2, "share of consumers aged 18-24 (assumption)"),

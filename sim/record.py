@@ -51,7 +51,11 @@ class DayCounts:
 
 
 class Recorder:
-    """Turns the population's state and the day's counts into one row."""
+    """Turns the population's state and the day's counts into one row.
+
+    It reads the model through ``stage_counts()``, ``aware_attitude()`` and ``size``, so that either
+    engine keeps those figures in its own way (the array engine as running counts and sums).
+    """
 
     def __init__(self, brands: list[str], share_window: int):
         self.brands = brands
@@ -59,22 +63,21 @@ class Recorder:
 
     def row(self, model) -> dict:
         brands, day = self.brands, model.day
-        stages = np.bincount([c.stage for c in model.consumers], minlength=len(STAGES))
+        stages = model.stage_counts()
         row = {"step": model.steps}
         row.update({col: int(n) for col, n in zip(STAGE_COLUMNS, stages)})
         row.update(purchases=sum(day.purchases), experiences_satisfied=day.satisfied,
                    experiences_dissatisfied=day.dissatisfied,
                    shares_positive=sum(day.shares_positive), shares_negative=sum(day.shares_negative),
                    adopters=model.adopters, walk_aways=day.walk_aways)
-        aware_count = model.aware.sum(axis=0)
-        attitude_sum = np.where(model.aware, model.attitude, 0.0).sum(axis=0)
+        aware_count, attitude_sum = model.aware_attitude()
         # Sentiment: mean attitude of those aware of the brand (0, neutral, when nobody is).
         sentiment = np.divide(attitude_sum, aware_count, out=np.zeros(len(brands)),
                               where=aware_count > 0)
         self.window.append(day.purchases)
         bought = np.sum(self.window, axis=0)
         share = bought / bought.sum() if bought.sum() else np.zeros(len(brands))
-        size = len(model.consumers)
+        size = model.size
         for b, name in enumerate(brands):
             levers = model.levers[b]
             row[f"sentiment_{name}"] = float(sentiment[b])

@@ -46,6 +46,31 @@ def exposure_probability(intensity, attention):
     return 1.0 - _exp(-intensity * attention)
 
 
+def none_seen_after(chances):
+    """For each brand b (last axis): the chance that no ad of brand b or of any later brand is seen."""
+    if isinstance(chances, (list, tuple)):
+        none, out = 1.0, [0.0] * len(chances)
+        for b in range(len(chances) - 1, -1, -1):
+            none *= 1.0 - chances[b]
+            out[b] = none
+        return out
+    return np.cumprod(1.0 - np.asarray(chances)[..., ::-1], axis=-1)[..., ::-1]
+
+
+def ad_seen_probability(chance, none_after, seen_before):
+    """Chance of seeing brand b's ads, given that at least one brand's ads are seen today.
+
+    Exact sequential conditioning over the brands in order: while no earlier brand's ads have been
+    seen, brand b is seen with chance p_b / P(at least one of b, b+1, ... seen) (``none_after`` is
+    :func:`none_seen_after`); once one has, with its own chance p_b.
+    """
+    if isinstance(chance, float):
+        return chance if seen_before else chance / (1.0 - none_after)
+    some_after = 1.0 - np.asarray(none_after)
+    conditional = np.divide(chance, some_after, out=np.zeros_like(some_after), where=some_after > 0)
+    return np.where(seen_before, chance, conditional)
+
+
 def meeting_probability(reach, attention):
     """Chance of meeting a contact's story by chance on social media today."""
     return _clip(reach * attention, 0.0, 1.0)

@@ -17,7 +17,7 @@ import solara
 
 from ..params import ScenarioError
 from ..scenario import EVENT_LEVERS, shipped
-from .state import (BRAND_LEVERS, LABELS, MARKET_LEVERS, SPEEDS, Frame, Session, lever_key,
+from .state import (BRAND_LEVERS, LABELS, MARKET_LEVERS, SETUP_KEYS, SPEEDS, Frame, Session, lever_key,
                     schema_of, show)
 
 SCENARIO_ENV = "MOMENTSIM_SCENARIO"  # set by `momentsim ui SCENARIO` (serve.py)
@@ -100,7 +100,7 @@ def Page():
             if load_error:
                 solara.Error(load_error, classes=["momentsim-load-error"])
             with solara.Card("Market set-up (both runs)", margin=0):
-                for key in ("population.size", "network.kind", "seed", "steps"):
+                for key in SETUP_KEYS:
                     Field(session, key, changed).key(f"{generation}-{key}")
             with solara.Card("What-if levers", subtitle="change the copy; the scenario runs as it is",
                              margin=0, style={"margin-top": "8px"}):

@@ -30,7 +30,7 @@ from ..scenario import EVENT_LEVERS, Scenario, loads, parse_override, to_documen
 from . import charts
 
 # Set-up: the market both runs share.
-SETUP_KEYS = ("population.size", "network.kind", "seed", "steps")
+SETUP_KEYS = ("population.size", "network.kind", "engine", "seed", "steps")
 # Levers of the what-if copy: for the market, then for each brand.
 MARKET_LEVERS = ("sharing.base_propensity", "sharing.negative_multiplier")
 BRAND_LEVERS = ("quality", "price", "ad_intensity", "review_prompting", "service_recovery")
@@ -44,6 +44,7 @@ SPEEDS = {"1 day/s": 1.0, "5 days/s": 5.0, "20 days/s": 20.0, "max": None}
 LABELS = {
     "population.size": "Consumers",
     "network.kind": "Network",
+    "engine": "Engine",
     "seed": "Seed",
     "steps": "Days to simulate",
     "sharing.base_propensity": "Sharing propensity",
@@ -346,9 +347,7 @@ class Session:
             if network:
                 nodes, positions, edges, note = self.network()
                 b = self.brands.index(brand)
-                stage = np.fromiter((c.stage for c in model.consumers), dtype=np.int8, count=len(model.consumers))
-                satisfied = np.fromiter((c.satisfied for c in model.consumers), dtype=bool,
-                                        count=len(model.consumers))
+                stage, satisfied = model.stages(), model.satisfied_flags()  # either engine
                 images["network"] = charts.png(charts.network_figure(
                     positions, edges, model.attitude[nodes, b], model.aware[nodes, b],
                     stage[nodes] == Stage.UMOT, satisfied[nodes], brand, f"day {day}" + (f", {note}" if note else "")))
