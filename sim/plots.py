@@ -16,6 +16,7 @@ from .record import STAGE_COLUMNS
 
 STAGE_COLOURS = ["#d9d9d9", "#fdd0a2", "#9ecae1", "#3182bd", "#a1d99b", "#fc9272"]
 STAGE_LABELS = ["dormant", "stimulus", "ZMOT", "FMOT", "SMOT", "UMOT"]
+CONVERSATION_WINDOW = 7  # days in the mean of the word-of-mouth chart
 
 
 def brands_in(table: pd.DataFrame) -> list[str]:
@@ -99,13 +100,20 @@ def plot_rating(ax, table: pd.DataFrame, **style) -> None:
 
 def plot_conversation(ax, table: pd.DataFrame, label: str = "{kind}", linestyle: str = "-",
                       linewidth: float = 1.5, alpha: float = 1.0) -> None:
-    """Experiences shared each day, positive and negative (all brands)."""
+    """Experiences shared each day, positive and negative (all brands), as a 7-day mean.
+
+    Daily counts are a handful at a few thousand consumers; the weekly mean shows the trend.
+    Called once per run on the same axes: the y range grows to hold every run drawn.
+    """
     for column, kind, colour in (("shares_positive", "positive", POSITIVE_COLOUR),
                                  ("shares_negative", "negative", NEGATIVE_COLOUR)):
-        ax.plot(table["step"], table[column], color=colour, label=label.format(kind=kind),
+        weekly = table[column].rolling(CONVERSATION_WINDOW, min_periods=1).mean()
+        ax.plot(table["step"], weekly, color=colour, label=label.format(kind=kind),
                 linestyle=linestyle, linewidth=linewidth, alpha=alpha)
-    ax.set_ylim(bottom=0)
-    ax.set_ylabel("experiences shared per day")
+    top = max((float(np.nanmax(line.get_ydata())) for line in ax.get_lines() if len(line.get_ydata())),
+              default=0.0)
+    ax.set_ylim(0.0, max(1.0, 1.08 * top))
+    ax.set_ylabel(f"experiences shared per day ({CONVERSATION_WINDOW}-day mean)")
     ax.set_xlabel("day")
     ax.set_title("Word of mouth: positive and negative shares")
 

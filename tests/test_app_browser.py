@@ -99,8 +99,14 @@ def page(server, browser):
 
 
 def shot(page, name: str) -> None:
+    """The whole page, charts below the fold included (it scrolls inside Solara's layout, not the body)."""
     SHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
+    size = page.viewport_size
+    tallest = page.evaluate("Math.max(...Array.from(document.querySelectorAll('*'), e => e.scrollHeight))")
+    page.set_viewport_size({"width": size["width"], "height": max(size["height"], min(int(tallest), 5000))})
+    page.wait_for_timeout(300)  # let the layout settle at the new height
+    page.screenshot(path=str(SHOTS / f"{name}.png"))
+    page.set_viewport_size(size)
 
 
 def field(page, key: str):
