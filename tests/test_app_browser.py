@@ -199,3 +199,38 @@ def test_exported_csv_matches_a_cli_run_of_the_same_scenario_and_seed(page, tmp_
     shot(page, "05-exported")
     assert page.problems.console == []
 
+
+
+def drop_file(page, name: str, text: str) -> None:
+    """Drop a file on Solara's drop zone as a person's drag from the desktop does.
+
+    Chromium gives no file-system entry to a scripted DataTransfer, so the event carries one
+    made by hand: a FileSystemFileEntry-like object holding a real File, which is all Solara's
+    drop handler reads (``webkitGetAsEntry().file(...)``); the bytes then travel the app's real
+    upload channel to the server.
+    """
+    page.eval_on_selector(".solara-file-drop", """(zone, [name, text]) => {
+        const file = new File([text], name, {type: "application/toml"});
+        const entry = {isFile: true, name, file: (resolve) => resolve(file)};
+        const drop = new Event("drop", {bubbles: true, cancelable: true});
+        Object.defineProperty(drop, "dataTransfer", {value: {items: [{webkitGetAsEntry: () => entry}]}});
+        zone.dispatchEvent(drop);
+    }""", [name, text])
+
+
+def test_a_dropped_scenario_file_is_loaded_and_a_bad_one_is_refused(page):
+    good = ('steps = 20\nseed = 5\n[about]\ntitle = "Dropped: three brands"\nsummary = "From a file."\n'
+            '[population]\nsize = 300\n[market]\nbrands = ["ours", "theirs", "newcomer"]\n'
+            '[brands.newcomer]\nquality = 0.8\n')
+    drop_file(page, "mine.toml", good)
+    page.wait_for_selector("text=About this scenario: Dropped: three brands")
+    assert page.locator(".momentsim-kpi").count() == 3  # one card a brand, the newcomer too
+    assert page.inner_text(".momentsim-day") == "Day 0 / 20"
+    shot(page, "06-dropped-file")
+    drop_file(page, "broken.toml", good.replace("quality = 0.8", "quality = 8"))
+    error = page.locator(".momentsim-load-error")
+    error.filter(has_text="broken.toml").filter(has_text="brands.newcomer.quality").wait_for()
+    assert "found 8" in error.inner_text()
+    assert page.is_visible("text=About this scenario: Dropped: three brands")  # the good one stays
+    shot(page, "07-dropped-bad-file")
+    assert page.problems.console == []
