@@ -234,3 +234,29 @@ def test_a_dropped_scenario_file_is_loaded_and_a_bad_one_is_refused(page):
     assert page.is_visible("text=About this scenario: Dropped: three brands")  # the good one stays
     shot(page, "07-dropped-bad-file")
     assert page.problems.console == []
+
+
+def day_shown(page) -> int:
+    return int(page.get_attribute(".momentsim-day", "data-day"))
+
+
+def test_run_pause_step_and_reset_at_a_chosen_speed(page):
+    page.locator(".momentsim-speed").click()
+    page.get_by_role("option", name="5 days/s").click()
+    page.click(".momentsim-run")
+    page.wait_for_selector(".momentsim-pause")
+    page.wait_for_function("Number(document.querySelector('.momentsim-day').dataset.day) >= 3",
+                           timeout=WAIT_MS)
+    page.click(".momentsim-pause")
+    page.wait_for_selector(".momentsim-run")
+    page.wait_for_timeout(2500)  # the pause redraws the day the run stopped on
+    paused = day_shown(page)
+    # 5 days a second from day 0: well short of the year (not max speed), and it stays put.
+    assert 3 <= paused < 100
+    page.wait_for_timeout(1500)
+    assert day_shown(page) == paused
+    page.click(".momentsim-step")
+    page.wait_for_selector(f".momentsim-day[data-day='{paused + 1}']")
+    page.click(".momentsim-reset")
+    page.wait_for_selector(".momentsim-day[data-day='0']")
+    assert page.problems.console == []

@@ -17,8 +17,8 @@ import solara
 
 from ..params import ScenarioError
 from ..scenario import EVENT_LEVERS, shipped
-from .state import (BRAND_LEVERS, LABELS, MARKET_LEVERS, SETUP_KEYS, SPEEDS, Frame, Session, lever_key,
-                    schema_of, show)
+from .state import (BRAND_LEVERS, LABELS, MARKET_LEVERS, SETUP_KEYS, SPEEDS, STOP_WAIT, Frame, Session,
+                    lever_key, schema_of, show)
 
 SCENARIO_ENV = "MOMENTSIM_SCENARIO"  # set by `momentsim ui SCENARIO` (serve.py)
 
@@ -118,7 +118,7 @@ def Page():
                               disabled=not session.comparing)
 
     with solara.Column(style={"padding": "8px 16px"}):
-        Controls(session, frame, running, draw, set_running)
+        Controls(session, frame, running, draw, set_running, set_frame)
         About(session).key(f"about-{generation}")
         if frame is not None:
             Dashboard(session, frame, lambda brand: (setattr(session, "network_brand", brand),
@@ -188,12 +188,13 @@ def Intervention(session: Session, on_change, count: int):
 
 
 @solara.component
-def Controls(session: Session, frame: Frame | None, running: bool, draw, set_running):
+def Controls(session: Session, frame: Frame | None, running: bool, draw, set_running, set_frame):
     def run() -> None:
         draw(None, keep_running=True)
 
     def pause() -> None:
-        session.stop()
+        session.stop(wait=STOP_WAIT)
+        set_frame(session.frame())  # the day the run stopped on, not the last redraw's
         set_running(False)
 
     def step() -> None:
@@ -221,7 +222,8 @@ def Controls(session: Session, frame: Frame | None, running: bool, draw, set_run
         solara.Button("Reset", icon_name="mdi-restore", on_click=reset, outlined=True,
                       classes=["momentsim-reset"])
         with solara.Div(style={"width": "140px"}):
-            solara.Select("Speed", values=list(SPEEDS), value=speed_label, on_value=speed, dense=True)
+            solara.Select("Speed", values=list(SPEEDS), value=speed_label, on_value=speed, dense=True,
+                          classes=["momentsim-speed"])
         day = _day(frame)
         solara.HTML(tag="span", unsafe_innerHTML=f"Day {day} / {session.steps}",
                     classes=["momentsim-day"], attributes={"data-day": str(day)})

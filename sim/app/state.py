@@ -39,6 +39,7 @@ MAX_POPULATION = 20_000
 # Redraw the charts at most this often while running (seconds between frames).
 REDRAW_INTERVAL = 0.25
 # Speeds offered, in simulated days a second (None: as fast as the machine goes).
+STOP_WAIT = 30.0  # seconds to wait for a run to finish the day (and the frame) it is on
 SPEEDS = {"1 day/s": 1.0, "5 days/s": 5.0, "20 days/s": 20.0, "max": None}
 
 LABELS = {
@@ -255,7 +256,7 @@ class Session:
               on_done: Callable[[], None] | None = None) -> threading.Event:
         """Run in a background thread to day ``until`` (default: the last day), calling
         ``on_frame`` at the redraw cadence and once at the end. Returns the run's stop event."""
-        self.stop()
+        self.stop(wait=STOP_WAIT)  # never two threads stepping the same models
         stop = self._stop = threading.Event()
         self._runner = threading.Thread(target=self.run, args=(stop, on_frame, until, on_done),
                                         name="momentsim-run", daemon=True)
