@@ -1,6 +1,6 @@
 """The array engine (``engine = "array"``): scaling, a sweep-sized run, a million consumers, vs Mesa.
 
-Four measurements, each printed as a table (figures in BENCHMARKS.md):
+Four measurements, each printed as a table (figures in BENCHMARKS.md), and a fifth on request:
 
 1. ``scaling``: the baseline on a small world of mean degree 10, 365 days, from 10^3 to 10^6
    consumers: model construction (network included) and the 365 steps, seconds, median of
@@ -13,12 +13,15 @@ Four measurements, each printed as a table (figures in BENCHMARKS.md):
    at 100,000 agents on networks of mean degree 10, timed side by side in this process (the
    example's construction patched as in ``bench_virus.py``; only ``step()`` timed; the example is
    slow at this size, so a few steps of it).
+5. ``networks`` (not in "all"): seconds to build each network kind of mean degree 10 with the
+   array engine's NumPy builders at 10^5 and 10^6 consumers, and with networkx at 10^5.
 
 Run from the project root::
 
     .venv/bin/python benchmarks/bench_array.py                 # all four
     .venv/bin/python benchmarks/bench_array.py scaling small    # some
     .venv/bin/python benchmarks/bench_array.py profile          # cProfile of 365 days at 10^6 (not in "all")
+    .venv/bin/python benchmarks/bench_array.py networks         # network builders (not in "all")
 """
 
 from __future__ import annotations
@@ -74,7 +77,8 @@ def scaling(args) -> None:
     ax.loglog(n, [r[1] + r[2] for r in rows], "o-", label="total (build + 365 days)")
     ax.loglog(n, [r[2] for r in rows], "s--", label="365 steps")
     ax.loglog(n, [r[1] for r in rows], "^:", label="build (network, population)")
-    ax.loglog(n, [rows[-1][1] + rows[-1][2] * x / n[-1] for x in n], color="grey", lw=0.8, label="linear")
+    ax.loglog(n, [(rows[-1][1] + rows[-1][2]) * x / n[-1] for x in n], color="grey", lw=0.8,
+              label="proportional to consumers")
     ax.set_xlabel("consumers")
     ax.set_ylabel("seconds")
     ax.set_title("array engine: run time against population")
@@ -141,6 +145,20 @@ def virus(args) -> None:
           f"the goal (>= 300x)")
 
 
+def networks(args) -> None:
+    from sim import network
+
+    print(f"{'kind':>12}  {'numpy 10^5':>10}  {'numpy 10^6':>10}  {'networkx 10^5':>13}  (seconds, mean degree 10)")
+    for kind in ("small_world", "random", "scale_free"):
+        times = []
+        for size, fast in ((100_000, True), (1_000_000, True), (100_000, False)):
+            gc.collect()
+            start = time.perf_counter()
+            network.build(kind, size, 10.0, 0.1, 1, fast=fast)
+            times.append(time.perf_counter() - start)
+        print(f"{kind:>12}  {times[0]:>10.2f}  {times[1]:>10.2f}  {times[2]:>13.2f}")
+
+
 def profile(args) -> None:
     import cProfile
     import pstats
@@ -162,8 +180,8 @@ def main(argv=None) -> None:
     parser.add_argument("--rounds", type=int, default=3, help="interleaved rounds in the virus comparison (3)")
     args = parser.parse_args(argv)
     for what in args.what or ["scaling", "small", "million", "virus"]:
-        if what not in ("scaling", "small", "million", "virus", "profile"):
-            parser.error(f"expected scaling, small, million or virus, found {what!r}")
+        if what not in ("scaling", "small", "million", "virus", "profile", "networks"):
+            parser.error(f"expected scaling, small, million, virus, profile or networks, found {what!r}")
         print(f"== {what}")
         globals()[what](args)
         print()

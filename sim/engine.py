@@ -4,15 +4,22 @@
 scenario, with the same population set-up, review pool, events and recorded columns; each day it
 calls the rules of :mod:`sim.rules` on arrays of consumers instead of one consumer at a time.
 
-A day costs what happens on it, not the population. Most consumers are dormant on most days:
+A day costs what happens on it, not the population. Most consumers are dormant on most days, and
+every daily chance is drawn as a Bernoulli process whose gaps are geometric
+(:func:`sim.network.bernoulli_picks`): the draws cost the consumers they pick, not those they pass
+over, and each consumer still has its own independent chance each day, as in the per-agent engine.
 
-* Stages whose length is geometric (dormant until the need comes round, ZMOT, SMOT) are not
-  tried every day: on entering one, a consumer draws the day it leaves it (``rng.geometric`` of
-  the stage's daily chance, memoryless, so the same distribution as a daily draw) and waits in a
-  calendar bucketed by day. One-day stages (Stimulus, FMOT, UMOT) are due the next day.
-* Ads: every consumer draws the next day it sees at least one ad (geometric in its chance of
-  seeing any ad a day), and waits in a second calendar; the calendar is redrawn when an
-  intervention changes an ad intensity.
+* Dormant: each day the need comes round for each consumer with the category's daily chance; the
+  picks are drawn over the whole population and those not dormant (or with no purchase cycle yet)
+  are passed over.
+* ZMOT and SMOT (geometric length): the stage's members are kept in a pool; each day each member
+  leaves with the stage's daily chance. One-day stages (Stimulus, FMOT, UMOT) act the next day.
+  Each day's group acts in id order, the per-agent engine's order.
+* Ads: each brand's ads are seen by each consumer with the chance ``rules.exposure_probability``
+  gives it (independently of the other brands: the per-agent engine draws the same, first whether
+  any ad is seen, then which), drawn per group of consumers of about the same attention with the
+  group's largest chance and thinned to each one's own (``_stratify_ads``). An intervention on an
+  ad intensity changes the chances from its day, nothing to redraw.
 * Stories travel over the network's neighbour arrays (CSR), gathered for all of tonight's tellers
   at once; the fully mixed network draws a Poisson audience per story.
 * The record keeps running stage counts and, per brand, the count of the aware and the sum of
@@ -32,6 +39,7 @@ import numpy as np
 from . import rules
 from .agents import Stage
 from .model import Market, resolve_params
+from .network import bernoulli_picks
 from .params import Params
 from .record import DayCounts
 from .scenario import Scenario
@@ -40,78 +48,14 @@ DORMANT, STIMULUS, ZMOT, FMOT, SMOT, UMOT = (int(s) for s in Stage)
 _EMPTY = np.empty(0, dtype=np.int64)
 
 
-class Calendar:
-    """Consumers bucketed by the day of their next event.
-
-    Entries are not removed when plans change; whoever pops a day keeps only the consumers whose
-    current plan (an array of days, one per consumer) still says that day. Two levels keep adding
-    cheap: entries wait in weekly buckets and are sorted into days when their week comes.
-    """
-
-    WEEK = 8
-
-    def __init__(self, repeats: bool = True):
-        self.repeats = repeats  # whether a consumer can be planned twice for one day
-        self.weeks: dict[int, list[tuple[np.ndarray, np.ndarray]]] = {}
-        self.days: dict[int, list[np.ndarray]] = {}
-        self.open: set[int] = set()  # weeks already sorted into days
-
-    def add(self, ids: np.ndarray, days: np.ndarray | int) -> None:
-        if not len(ids):
-            return
-        if np.isscalar(days):
-            day = int(days)
-            if day // self.WEEK in self.open:
-                self.days.setdefault(day, []).append(ids)
-            else:
-                self.weeks.setdefault(day // self.WEEK, []).append((ids, np.full(len(ids), day)))
-            return
-        week = days // self.WEEK
-        low = int(week.min())
-        # A radix sort on small integers: stable and linear.
-        order = np.argsort((week - low).astype(np.uint16) if int(week.max()) - low < 65536 else week,
-                           kind="stable")
-        ids, days, week = ids[order], days[order], week[order]
-        cuts = np.flatnonzero(week[1:] != week[:-1]) + 1
-        starts, ends = np.concatenate(([0], cuts)).tolist(), np.concatenate((cuts, [len(ids)])).tolist()
-        for start, end, w in zip(starts, ends, week[starts].tolist()):
-            if w in self.open:
-                self._into_days(ids[start:end], days[start:end])
-            else:
-                self.weeks.setdefault(w, []).append((ids[start:end], days[start:end]))
-
-    def _into_days(self, ids: np.ndarray, days: np.ndarray) -> None:
-        order = np.argsort((days - days.min()).astype(np.uint16), kind="stable")
-        ids, days = ids[order], days[order]
-        cuts = np.flatnonzero(days[1:] != days[:-1]) + 1
-        starts, ends = np.concatenate(([0], cuts)).tolist(), np.concatenate((cuts, [len(ids)])).tolist()
-        for start, end, day in zip(starts, ends, days[starts].tolist()):
-            self.days.setdefault(day, []).append(ids[start:end])
-
-    def pop(self, day: int, plan: np.ndarray) -> np.ndarray:
-        """The consumers due on ``day`` by their current plan, each once."""
-        week = day // self.WEEK
-        if week not in self.open:
-            self.open.add(week)
-            self.open.discard(week - 2)
-            chunks = self.weeks.pop(week, [])
-            if chunks:
-                self._into_days(np.concatenate([c[0] for c in chunks]), np.concatenate([c[1] for c in chunks]))
-        parts = self.days.pop(day, None)
-        if not parts:
-            return _EMPTY
-        ids = parts[0] if len(parts) == 1 else np.concatenate(parts)
-        ids = np.sort(ids[plan[ids] == day])  # in memory order: the gathers and scatters that follow are faster
-        if self.repeats and len(ids) > 1:  # a week's chunks, or two parts, may plan one consumer twice
-            ids = ids[np.concatenate(([True], ids[1:] != ids[:-1]))]
-        return ids
-
-
 class ArrayMarketModel(Market):
     """The market with the population held in arrays: the same scenario, rules and recorded table.
 
     The constructor takes the same arguments as :class:`sim.model.MarketModel`.
     """
+
+    AD_STRATUM_RATIO = 1.25  # consumers whose chances of an ad differ by less are thinned together
+    AD_STRATUM_WASTE = 500  # ... and more, while that draws fewer than this many more a day
 
     def __init__(self, scenario: Scenario | Params | str | None = None, *, seed: int | None = None,
                  population_size: int | None = None, network_kind: str | None = None,
@@ -122,27 +66,29 @@ class ArrayMarketModel(Market):
                                       negative_multiplier, quality, review_prompting, service_recovery,
                                       overrides)
         super().__init__(params, seed, fast_network=True)
-        n, b = self.contacts.size, self.n_brands
+        n = self.contacts.size
         self.stage = np.zeros(n, dtype=np.int8)
         self.stage_count = np.zeros(len(Stage), dtype=np.int64)
         self.stage_count[DORMANT] = n
-        self.plan = np.zeros(n, dtype=np.int64)  # day of each consumer's next stage action
-        self.next_ad = np.full(n, -1, dtype=np.int64)  # day each consumer next sees an ad
-        self.need_chance = np.full(n, 0.0 if params["market.new_category"] else self.need_probability)
-        self.last_brand = np.full(n, -1, dtype=np.int64)
-        self.last_satisfied = np.zeros(n, dtype=bool)
+        # Whether a consumer has the category's purchase cycle (not yet, in a new category).
+        self.cycling = np.full(n, not params["market.new_category"])
+        self.last_brand = np.full(n, -1, dtype=np.int16)
         self.rebuy = np.zeros(n, dtype=bool)
-        self.bought = np.full(n, -1, dtype=np.int64)
+        self.bought = np.full(n, -1, dtype=np.int16)
         self.satisfied = np.zeros(n, dtype=bool)
+        self.last_satisfied = self.satisfied  # the per-agent engine's two flags are always equal
         self.rating = np.zeros(n)
         self.aware_count = self.aware.sum(axis=0).astype(np.int64)
         self.attitude_sum = np.where(self.aware, self.attitude, 0.0).sum(axis=0)
-        self.calendar, self.ads = Calendar(), Calendar(repeats=False)
+        # Who acts on a stage tomorrow (one-day stages), and who is in a stage of geometric length.
+        self.tomorrow: dict[int, list[np.ndarray]] = {STIMULUS: [], FMOT: [], UMOT: []}
+        self.pools: dict[int, np.ndarray] = {ZMOT: _EMPTY, SMOT: _EMPTY}
+        self.entering: dict[int, list[np.ndarray]] = {ZMOT: [], SMOT: []}
+        self.leave_chance = {ZMOT: self.leave_research, SMOT: self.leave_experience}
         self.inbox = (_EMPTY, _EMPTY, np.empty(0))  # (listener, brand, stars) of tonight's stories
         self.outbox: list[tuple[np.ndarray, ...]] = []
         self._ad_intensities = None
         self._update_levers()
-        self._wait_for_need(np.arange(n, dtype=np.int64), 0)
         self._start_record()
 
     # --- what the record reads -------------------------------------------------------
@@ -173,71 +119,124 @@ class ArrayMarketModel(Market):
         self.recovery = np.array([lv["service_recovery"] for lv in self.levers], dtype=float)
         self.prompting = np.array([lv["review_prompting"] for lv in self.levers], dtype=float)
         intensities = [lv["ad_intensity"] for lv in self.levers]
-        self.ad_any_min = float(self.ad_any.min()) if len(self.ad_any) else 0.0
-        if intensities != self._ad_intensities:  # the chances of ads changed: everyone's next ad is redrawn
+        if intensities != self._ad_intensities:  # the chances of ads changed
             self._ad_intensities = intensities
-            self.ads = Calendar(repeats=False)
-            self.next_ad[:] = -1
-            # From today on (an intervention applies before today's ads), from day 1 when building day 0.
-            self._plan_ads(np.arange(self.contacts.size, dtype=np.int64), max(self.steps - 1, 0))
+            self._stratify_ads()
 
-    def _after(self, day: int, chance, count: int) -> np.ndarray | int:
-        """The day a daily chance first comes true after ``day`` (geometric, at least day + 1)."""
-        if np.isscalar(chance) and chance >= 1.0:
-            return day + 1
-        return day + self.rng.geometric(chance, size=count)
+    def _stratify_ads(self) -> None:
+        """Per brand, groups of consumers with about the same daily chance of seeing its ads.
 
-    def _plan_ads(self, ids: np.ndarray, day: int) -> None:
-        chance = self.ad_any[ids]
-        if self.ad_any_min <= 0:
-            some = chance > 0
-            ids, chance = ids[some], chance[some]
-        days = day + self.rng.geometric(chance)
-        self.next_ad[ids] = days
-        self.ads.add(ids, days)
+        A brand's chance grows with attention (less than in proportion), so consumers are grouped by
+        attention, once: levels a factor ``AD_STRATUM_RATIO`` apart, neighbouring levels merged while
+        that wastes fewer than ``AD_STRATUM_WASTE`` draws a day (a small population: one or two
+        groups; a million: several). Per brand, each group's largest chance, and its members' chances
+        in the members' order, are refreshed when the ad intensities change.
+        """
+        if not hasattr(self, "_attention_strata"):
+            self._attention_strata = self._attention_groups()
+        # (members, brand, largest chance, the members' chances) of every stratum worth drawing.
+        self.ad_strata = [(members, b, float(self.ad_exposure[top, b]), self.ad_exposure[members, b])
+                          for b in range(self.n_brands) for members, top in self._attention_strata
+                          if self.ad_exposure[top, b] > 0]
 
-    def _move(self, ids: np.ndarray, stage: int, days) -> None:
-        """Put consumers (all in one stage today) into ``stage``, acting next on ``days``."""
+    def _attention_groups(self) -> list[tuple[np.ndarray, int]]:
+        """(members in id order, the member with the most attention) of each attention group."""
+        attention = self.attention
+        some = attention > 0
+        if not some.any():
+            return []
+        low = float(attention[some].min())
+        level = np.zeros(len(attention), dtype=np.int16)
+        level[some] = 1 + np.minimum(np.log(attention[some] / low) / np.log(self.AD_STRATUM_RATIO),
+                                     1000).astype(np.int16)
+        order = np.argsort(level, kind="stable")  # a radix sort of small integers: ids stay in order
+        ends = np.cumsum(np.bincount(level)).tolist()
+        levels = [order[start:end] for start, end in zip(ends[:-1], ends[1:]) if end > start]  # level 0: no ads
+        rate = max(float(np.sum([lv["ad_intensity"] for lv in self.levers])), 0.01)  # ad chance per attention
+        groups, group, top = [], [], 0.0
+        for members in levels:
+            highest = float(attention[members].max())
+            if group and sum(map(len, group)) * (highest - top) * rate > self.AD_STRATUM_WASTE:
+                groups.append(group)
+                group = []
+            group.append(members)
+            top = highest
+        groups.append(group)
+        merged = [np.sort(np.concatenate(g)) if len(g) > 1 else g[0] for g in groups]
+        return [(members, int(members[np.argmax(attention[members])])) for members in merged]
+
+    def _move(self, ids: np.ndarray, stage: int) -> None:
+        """Put consumers (all in one stage today) into ``stage``: they act on it from tomorrow."""
         if not len(ids):
             return
         self.stage_count[self.stage[ids[0]]] -= len(ids)
         self.stage_count[stage] += len(ids)
         self.stage[ids] = stage
-        self.plan[ids] = days
-        self.calendar.add(ids, days)
+        (self.entering if stage in self.pools else self.tomorrow)[stage].append(ids)
 
-    def _wait_for_need(self, ids: np.ndarray, day: int) -> None:
-        """Dormant: the day the purchase cycle comes round (never, with no purchase cycle yet)."""
+    def _due(self) -> dict[int, np.ndarray]:
+        """Per stage, who acts on it today: all who entered a one-day stage yesterday; in a stage of
+        geometric length, each member with the stage's daily chance of leaving it (a Bernoulli process
+        over the members: the draws cost those it picks).
+
+        Each group in id order, the per-agent engine's order: it decides which of a night's reviews
+        are the most recent ones read (many a night in a large population) and the order stories are
+        told in; it also makes the gathers and scatters that follow run in memory order.
+        """
+        due = {}
+        for stage, parts in self.tomorrow.items():
+            due[stage] = np.sort(np.concatenate(parts)) if len(parts) > 1 else parts[0] if parts else _EMPTY
+            self.tomorrow[stage] = []
+        for stage, pool in self.pools.items():
+            if self.entering[stage]:
+                pool = np.concatenate([pool, *self.entering[stage]])
+                self.entering[stage] = []
+            picks = bernoulli_picks(self.rng, len(pool), self.leave_chance[stage])
+            due[stage] = np.sort(pool[picks])
+            if len(picks):
+                stay = np.ones(len(pool), dtype=bool)
+                stay[picks] = False
+                pool = np.compress(stay, pool)
+            self.pools[stage] = pool
+        return due
+
+    def _wait_for_need(self, ids: np.ndarray) -> None:
+        """Dormant until the purchase cycle comes round (drawn daily in :meth:`_wake`) or a trigger."""
         if not len(ids):
             return
         self.stage_count[self.stage[ids[0]]] -= len(ids)
         self.stage_count[DORMANT] += len(ids)
         self.stage[ids] = DORMANT
-        self.plan[ids] = -1
-        chance = self.need_chance[ids]
-        cycling = ids[chance > 0]
-        if len(cycling):
-            days = day + self.rng.geometric(chance[chance > 0])
-            self.plan[cycling] = days
-            self.calendar.add(cycling, days)
 
-    def _know(self, ids: np.ndarray, brand, attitude: np.ndarray, aware=True) -> None:
-        """Set awareness and attitude of (consumer, brand) pairs (each pair once), keeping the sums."""
-        flat = ids * self.n_brands + brand  # one index into the flat arrays: faster than [ids, brand]
+    def _know(self, flat: np.ndarray, brand, attitude: np.ndarray, aware=True, was=None) -> None:
+        """Set awareness and attitude of (consumer, brand) pairs (each pair once), keeping the sums.
+
+        ``aware``: True (now aware), flags, or None (all aware already: only attitudes change).
+
+        ``flat`` indexes the pairs in the flat (consumers x brands) arrays, ``consumer * brands + brand``.
+        An unaware consumer's attitude is 0 (it is only ever moved once aware), so the sum of the
+        aware's attitudes changes by the new attitude less the old (``was``, if already gathered).
+        """
         aware_flat, attitude_flat = self.aware.reshape(-1), self.attitude.reshape(-1)
-        was_aware, was = aware_flat[flat], attitude_flat[flat]
-        aware_flat[flat] = aware
+        if was is None:
+            was = attitude_flat[flat]
         attitude_flat[flat] = attitude
-        if aware is True:
-            gained, total = 1 - was_aware, attitude - np.where(was_aware, was, 0.0)
-        else:
-            gained = aware.astype(np.int64) - was_aware
-            total = np.where(aware, attitude, 0.0) - np.where(was_aware, was, 0.0)
+        total, gained = attitude - was, None
+        if aware is not None:
+            was_aware = aware_flat[flat]
+            aware_flat[flat] = aware
+            if aware is True:
+                gained = ~was_aware
+            else:
+                gained = aware.astype(np.int64) - was_aware
+                total = np.where(aware, attitude, 0.0) - was
         if np.isscalar(brand):
-            self.aware_count[brand] += int(gained.sum())
+            if gained is not None:
+                self.aware_count[brand] += int(np.count_nonzero(gained) if gained.dtype == bool else gained.sum())
             self.attitude_sum[brand] += total.sum()
         else:
-            self.aware_count += np.bincount(brand, weights=gained, minlength=self.n_brands).astype(np.int64)
+            if gained is not None:
+                self.aware_count += np.bincount(brand, weights=gained, minlength=self.n_brands).astype(np.int64)
             self.attitude_sum += np.bincount(brand, weights=total, minlength=self.n_brands)
 
     # --- one day ----------------------------------------------------------------------
@@ -247,22 +246,33 @@ class ArrayMarketModel(Market):
         if self._apply_events(day):
             self._update_levers()
         self.day = DayCounts(self.n_brands)
-        triggered = [self._hear_stories(), self._see_ads(day)]
-        due = self.calendar.pop(day, self.plan)
-        stage = self.stage[due]
-        triggered = np.concatenate(triggered)
-        woken = due[stage == DORMANT]
-        if len(triggered):
-            woken = np.unique(np.concatenate([woken, triggered[self.stage[triggered] == DORMANT]]))
+        woken = self._wake([self._hear_stories(), self._see_ads()])
         # Every group acts on its stage at the start of the day; what is shared is heard tomorrow.
-        self._respond_to_stimulus(due[stage == STIMULUS], day)
-        self._research(due[stage == ZMOT], day)
-        self._choose(due[stage == FMOT], day)
-        self._experience(due[stage == SMOT], day)
-        self._share(due[stage == UMOT], day)
-        self._move(woken, STIMULUS, day + 1)
+        due = self._due()
+        self._respond_to_stimulus(due[STIMULUS])
+        self._research(due[ZMOT])
+        self._choose(due[FMOT])
+        self._experience(due[SMOT])
+        self._share(due[UMOT])
+        self._move(woken, STIMULUS)
         self._deliver()
         self._collect()
+
+    def _wake(self, triggered: list[np.ndarray]) -> np.ndarray:
+        """The dormant whose need comes round today (a daily chance, drawn for the few it picks) or
+        whom an ad or a story triggered; each once, in id order."""
+        picked = bernoulli_picks(self.rng, self.contacts.size, min(self.need_probability, 1.0))
+        woken = picked[(self.stage[picked] == DORMANT) & self.cycling[picked]]
+        triggered = np.concatenate(triggered)
+        triggered = triggered[self.stage[triggered] == DORMANT]
+        if not len(triggered):
+            return woken
+        triggered = np.sort(triggered)
+        triggered = triggered[np.concatenate(([True], triggered[1:] != triggered[:-1]))]
+        if len(woken):
+            at = np.minimum(np.searchsorted(woken, triggered), len(woken) - 1)
+            triggered = triggered[woken[at] != triggered]
+        return np.sort(np.concatenate([woken, triggered]))
 
     def _hear_stories(self) -> np.ndarray:
         """Yesterday's stories: awareness, attitude, maybe a new journey; who was triggered."""
@@ -275,72 +285,86 @@ class ArrayMarketModel(Market):
         order = np.argsort(listener, kind="stable")
         listener, brand, stars = listener[order], brand[order], stars[order]
         first = np.concatenate(([True], listener[1:] != listener[:-1]))
-        group_start = np.maximum.accumulate(np.where(first, np.arange(len(listener)), 0))
-        rank = np.arange(len(listener)) - group_start
-        by_rank = np.argsort(rank, kind="stable")
-        bounds = np.searchsorted(rank[by_rank], np.arange(rank.max() + 2))
-        for r in range(rank.max() + 1):
-            take = by_rank[bounds[r]:bounds[r + 1]]
-            who, b = listener[take], brand[take]
+        if first.all():
+            rounds = [slice(None)]
+        else:
+            group_start = np.maximum.accumulate(np.where(first, np.arange(len(listener)), 0))
+            rank = np.arange(len(listener)) - group_start
+            by_rank = np.argsort(rank, kind="stable")
+            bounds = np.searchsorted(rank[by_rank], np.arange(rank.max() + 2)).tolist()
+            rounds = [by_rank[bounds[r]:bounds[r + 1]] for r in range(len(bounds) - 1)]
+        signal = rules.stars_signal(stars)
+        for take in rounds:
+            who = listener[take]
+            flat = who * self.n_brands + brand[take]
             weight = p["wom.weight"] * self.susceptibility[who]
-            self._know(who, b, rules.move_attitude(self.attitude[who, b], rules.stars_signal(stars[take]),
-                                                   weight))
+            was = self.attitude.reshape(-1)[flat]
+            self._know(flat, brand[take], rules.move_attitude(was, signal[take], weight), was=was)
         return listener[self.rng.random(len(listener)) < p["wom.trigger"]]
 
-    def _see_ads(self, day: int) -> np.ndarray:
-        """Micro-moments: those who see at least one ad today; which brands', and what it does."""
-        ids = self.ads.pop(day, self.next_ad)
-        if not len(ids):
-            return _EMPTY
-        p = self.params
-        chances = self.ad_exposure[ids]
-        none_after = rules.none_seen_after(chances)
-        seen_before = np.zeros(len(ids), dtype=bool)
-        triggered = []
-        u = self.rng.random((self.n_brands, len(ids)))
-        for b in range(self.n_brands):
-            chance = chances[:, b]
-            seen = u[b] < rules.ad_seen_probability(chance, none_after[:, b], seen_before)  # never at chance 0
-            seen_before |= seen
-            who = ids[seen]
-            self._know(who, b, rules.move_attitude(self.attitude[who, b], 1.0, p["ads.persuasion"]))
-            triggered.append(who[self.rng.random(len(who)) < p["journey.ad_trigger"]])
-        self._plan_ads(ids, day)
-        return np.concatenate(triggered)
+    def _see_ads(self) -> np.ndarray:
+        """Micro-moments: the ads seen today, what they do, and whom they trigger.
 
-    def _respond_to_stimulus(self, ids: np.ndarray, day: int) -> None:
+        Each brand's ads are seen by each consumer with the chance of ``rules.exposure_probability``
+        (``ad_exposure``), independently of the other brands and of other days: per brand, a thinned
+        Bernoulli process. In each stratum of :meth:`_stratify_ads`, consumers are picked with the
+        stratum's largest chance (geometric gaps, so only the picks cost) and kept with their own
+        chance over it. (The per-agent engine draws the same: first whether any ad is seen, then
+        which brands', conditionally.)
+        """
+        p, n = self.params, self.n_brands
+        persuasion, trigger = p["ads.persuasion"], p["journey.ad_trigger"]
+        triggered = []
+        seen = [[] for _ in range(n)]
+        for members, b, top, chance in self.ad_strata:
+            picks = bernoulli_picks(self.rng, len(members), top)
+            seen[b].append(members[picks[self.rng.random(len(picks)) * top < chance[picks]]])
+        attitude = self.attitude.reshape(-1)
+        for b, parts in enumerate(seen):
+            who = np.concatenate(parts) if len(parts) > 1 else parts[0] if parts else _EMPTY
+            if len(who):
+                flat = who * n + b
+                was = attitude[flat]
+                self._know(flat, b, rules.move_attitude(was, 1.0, persuasion), was=was)
+                triggered.append(who[self.rng.random(len(who)) < trigger])
+        return np.concatenate(triggered) if triggered else _EMPTY
+
+    def _respond_to_stimulus(self, ids: np.ndarray) -> None:
         """Stimulus: a satisfied customer may go straight back to the brand (loyalty loop)."""
         if not len(ids):
             return
         loyal = self.last_satisfied[ids] & (self.last_brand[ids] >= 0)
         rebuy = loyal & (self.rng.random(len(ids)) < self.params["journey.loyal_skip_research"])
         self.rebuy[ids[rebuy]] = True
-        self._move(ids[rebuy], FMOT, day + 1)
+        self._move(ids[rebuy], FMOT)
         research = ids[~rebuy]
-        self._move(research, ZMOT, self._after(day, self.leave_research, len(research)))
+        self._move(research, ZMOT)
 
-    def _research(self, ids: np.ndarray, day: int) -> None:
+    def _research(self, ids: np.ndarray) -> None:
         """ZMOT, on the day research ends: discover brands, read reviews, form expectations."""
         if not len(ids):
             return
-        p = self.params
-        for b in range(self.n_brands):
-            aware = self.aware[ids, b]
-            aware = aware | (self.rng.random(len(ids)) < p["journey.discovery"])
+        p, n = self.params, self.n_brands
+        aware_flat, attitude_flat = self.aware.reshape(-1), self.attitude.reshape(-1)
+        expectation_flat = self.expectation.reshape(-1)
+        discovered = self.rng.random((n, len(ids))) < p["journey.discovery"]
+        for b in range(n):
+            flat = ids * n + b
+            aware = aware_flat[flat] | discovered[b]
             available, recent_stars = self.reviews.recent(b, p["reviews.read"])
-            attitude = self.attitude[ids, b]
+            attitude = was = attitude_flat[flat]
             if available:
                 weight = rules.review_weight(p["reviews.weight"], self.susceptibility[ids], float(available),
                                              float(p["reviews.read"]))
                 attitude = np.where(aware, rules.move_attitude(attitude, rules.stars_signal(recent_stars),
                                                                weight), attitude)
-            self._know(ids, b, attitude, aware)
+            self._know(flat, b, attitude, aware, was=was)
             # Expected of every brand, known or not: a brand met after research is judged by it too.
-            self.expectation[ids, b] = rules.expectation(attitude, self.hypes[b], p["expectation.neutral"],
-                                                         p["expectation.attitude_weight"])
-        self._move(ids, FMOT, day + 1)
+            expectation_flat[flat] = rules.expectation(attitude, self.hypes[b], p["expectation.neutral"],
+                                                       p["expectation.attitude_weight"])
+        self._move(ids, FMOT)
 
-    def _choose(self, ids: np.ndarray, day: int) -> None:
+    def _choose(self, ids: np.ndarray) -> None:
         """FMOT: at the shelf, buy a brand or walk away."""
         if not len(ids):
             return
@@ -348,63 +372,73 @@ class ArrayMarketModel(Market):
         rebuy = self.rebuy[ids]
         loyal_ids, ids = ids[rebuy], ids[~rebuy]
         loyal_brand = self.last_brand[loyal_ids]
-        self.expectation[loyal_ids, loyal_brand] = rules.expectation(
-            self.attitude[loyal_ids, loyal_brand], self.hypes[loyal_brand], p["expectation.neutral"],
+        flat = loyal_ids * n + loyal_brand
+        self.expectation.reshape(-1)[flat] = rules.expectation(
+            self.attitude.reshape(-1)[flat], self.hypes[loyal_brand], p["expectation.neutral"],
             p["expectation.attitude_weight"])
         self.rebuy[loyal_ids] = False
-        loyal_to = self.last_satisfied[ids, None] & (self.last_brand[ids, None] == np.arange(n))
-        probabilities = rules.choice_probabilities(self.attitude[ids], self.aware[ids], self.prices, loyal_to,
+        last = np.where(self.last_satisfied[ids], self.last_brand[ids], -1)
+        loyal_to = last[:, None] == np.arange(n)
+        # np.take of whole rows: several times faster than fancy indexing of a 2-D array.
+        probabilities = rules.choice_probabilities(np.take(self.attitude, ids, axis=0),
+                                                   np.take(self.aware, ids, axis=0), self.prices, loyal_to,
                                                    **self.choice_weights)
         choice = rules.pick(probabilities, self.rng.random(len(ids)))
         walk = choice >= n
-        self.day.walk_aways += int(walk.sum())
-        self._wait_for_need(ids[walk], day)
-        buyers = np.concatenate([loyal_ids, ids[~walk]])
-        brand = np.concatenate([loyal_brand, choice[~walk]])
+        walkers = int(np.count_nonzero(walk))
+        self.day.walk_aways += walkers
+        if walkers:
+            self._wait_for_need(ids[walk])
+            ids, choice = ids[~walk], choice[~walk]
+        buyers = np.concatenate([loyal_ids, ids])
+        brand = np.concatenate([loyal_brand, choice])
         previous = self.last_brand[buyers]
         retained = rules.is_retention(previous, brand)
-        bought = np.bincount(brand, minlength=n)
-        kept = np.bincount(brand[retained], minlength=n)
+        bought = np.bincount(brand, minlength=n).tolist()
+        kept = np.bincount(brand[retained], minlength=n).tolist()
         d = self.day
         for b in range(n):
-            d.purchases[b] += int(bought[b])
+            d.purchases[b] += bought[b]
             d.revenue[b] += float(bought[b] * self.levers[b]["price"])
-            d.retentions[b] += int(kept[b])
-            d.acquisitions[b] += int(bought[b] - kept[b])
-        self.adopters += int((previous < 0).sum())
-        self.purchases[buyers, brand] += 1
+            d.retentions[b] += kept[b]
+            d.acquisitions[b] += bought[b] - kept[b]
+        self.adopters += int(np.count_nonzero(previous < 0))
+        self.purchases.reshape(-1)[buyers * n + brand] += 1  # each buyer once
         self.bought[buyers] = brand
-        self.need_chance[buyers] = self.need_probability  # a customer now has the category's purchase cycle
+        self.cycling[buyers] = True  # a customer now has the category's purchase cycle
         # The buyers come from two stages' groups: FMOT for all, so one move.
-        self._move(buyers, SMOT, self._after(day, self.leave_experience, len(buyers)))
+        self._move(buyers, SMOT)
 
-    def _experience(self, ids: np.ndarray, day: int) -> None:
+    def _experience(self, ids: np.ndarray) -> None:
         """SMOT, on the day use is judged: experience against expectation; service may save it."""
         if not len(ids):
             return
-        p = self.params
+        p, n = self.params, self.n_brands
         brand = self.bought[ids]
+        flat = ids * n + brand
         lived = rules.experience(self.qualities[brand], self.spreads[brand], self.rng.standard_normal(len(ids)))
-        expected = self.expectation[ids, brand]
+        expected = self.expectation.reshape(-1)[flat]
         satisfied = rules.is_satisfied(lived, expected, p["experience.tolerance"])
         rating = rules.stars(lived, expected, p["experience.tolerance"])
         recovered = ~satisfied & (self.rng.random(len(ids)) < self.recovery[brand])
         satisfied = satisfied | recovered
         rating = np.where(recovered, p["experience.recovered_rating"], rating)
         d = self.day
-        for b, count in enumerate(np.bincount(brand[recovered], minlength=self.n_brands).tolist()):
+        for b, count in enumerate(np.bincount(brand[recovered], minlength=n).tolist()):
             d.recoveries[b] += count
-        d.satisfied += int(satisfied.sum())
-        d.dissatisfied += int(len(ids) - satisfied.sum())
-        self._know(ids, brand, rules.move_attitude(self.attitude[ids, brand], rules.stars_signal(rating),
-                                                   p["experience.weight"]))
+        happy = int(np.count_nonzero(satisfied))
+        d.satisfied += happy
+        d.dissatisfied += len(ids) - happy
+        was = self.attitude.reshape(-1)[flat]
+        # One knows the brand one bought (chosen among the known, or bought before).
+        self._know(flat, brand, rules.move_attitude(was, rules.stars_signal(rating), p["experience.weight"]),
+                   aware=None, was=was)
         self.last_brand[ids] = brand
-        self.last_satisfied[ids] = satisfied
-        self.satisfied[ids] = satisfied
+        self.satisfied[ids] = satisfied  # and last_satisfied, the same array
         self.rating[ids] = rating
-        self._move(ids, UMOT, day + 1)
+        self._move(ids, UMOT)
 
-    def _share(self, ids: np.ndarray, day: int) -> None:
+    def _share(self, ids: np.ndarray) -> None:
         """UMOT: tell contacts, post a review, both, or stay silent; then dormant again."""
         if not len(ids):
             return
@@ -425,7 +459,7 @@ class ArrayMarketModel(Market):
             d.shares_negative[b] += negative[b]
         self.outbox.append((ids[shared], brand[shared], self.rating[ids[shared]], told[shared], posted[shared]))
         self.bought[ids] = -1
-        self._wait_for_need(ids, day)
+        self._wait_for_need(ids)
 
     def _deliver(self) -> None:
         """Tonight: reviews join the public pool, stories reach the contacts who meet them."""

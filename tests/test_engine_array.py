@@ -15,7 +15,7 @@ import sim
 from sim import network
 from sim.agents import Stage
 from sim.app.state import Session
-from sim.engine import ArrayMarketModel, Calendar
+from sim.engine import ArrayMarketModel
 from sim.record import columns
 from sim.sweep import load_sweep, read_daily, read_runs, run_sweep
 
@@ -116,8 +116,7 @@ def test_a_story_shared_today_is_heard_tomorrow(tmp_path):
     model.stage_count[Stage.UMOT] += 1
     model.stage[0], model.bought[0], model.satisfied[0], model.rating[0] = Stage.UMOT, 0, False, 1.0
     model.propensity[0] = 1.0
-    model.plan[0] = 1
-    model.calendar.add(np.array([0]), 1)
+    model.tomorrow[Stage.UMOT].append(np.array([0]))
     before = float(model.attitude[1, 0])
     model.step()  # day 1: the teller shares; the story waits for the night
     assert model.today["shares_negative_ours"] == 1 and model.today["stage_dormant"] == 2
@@ -162,18 +161,46 @@ def test_an_ad_burst_is_seen_from_its_day():
     assert (model.ad_exposure[:, 0] > 0.3).all()
 
 
-def test_the_calendar_returns_each_due_consumer_once_by_its_current_plan():
-    calendar, plan = Calendar(), np.array([3, 3, 5, 3])
-    calendar.add(np.array([0, 1, 2]), np.array([3, 3, 5]))
-    calendar.add(np.array([1, 3]), 3)  # consumer 1 planned twice for day 3
-    calendar.add(np.array([2]), np.array([3]))  # a stale plan: consumer 2 now waits for day 5
-    assert calendar.pop(3, plan).tolist() == [0, 1, 3]
-    assert calendar.pop(3, plan).tolist() == []
-    assert calendar.pop(5, plan).tolist() == [2]
-    # Planned twice for one day of a week not yet opened (one chunk after the week is sorted).
-    calendar.add(np.array([7, 8]), np.array([40, 41]))
-    calendar.add(np.array([7]), np.array([40]))
-    assert calendar.pop(40, np.array([0] * 7 + [40, 41])).tolist() == [7]
+def test_every_stage_group_acts_in_id_order():
+    """As in the per-agent engine: the order decides which of a night's many reviews are the most
+    recent ones read in research (a large population posts more than ``reviews.read`` a night)."""
+    model = ArrayMarketModel(small(**{"population.size": 3000}))
+    groups = []
+    for name in ("_respond_to_stimulus", "_research", "_choose", "_experience", "_share"):
+        act = getattr(model, name)
+        setattr(model, name, lambda ids, act=act: (groups.append(ids.copy()), act(ids))[1])
+    for _ in range(60):
+        model.step()
+    assert sum(len(g) for g in groups) > 3000
+    assert all(np.all(np.diff(g) > 0) for g in groups)
+
+
+def test_ads_are_seen_with_each_brands_chance_independently():
+    """Thinned per attention group, each consumer sees each brand's ads with its own daily chance,
+    independently of the other brand: counts by attention half and of both on one day."""
+    model = ArrayMarketModel(small(**{"population.size": 20000, "brands.ours.ad_intensity": 0.2,
+                                      "brands.theirs.ad_intensity": 0.4}))
+    assert len(model.ad_strata) >= 2
+    days, seen = 40, np.zeros((20000, 2))
+    both = 0
+    for _ in range(days):
+        today = np.zeros((20000, 2), dtype=bool)
+        calls = []
+        model._know = lambda flat, brand, attitude, **kw: calls.append((flat, brand))
+        model._see_ads()
+        for flat, brand in calls:
+            today[flat // 2, brand] = True
+        assert all(len(np.unique(flat)) == len(flat) for flat, _ in calls)
+        seen += today
+        both += int(today.all(axis=1).sum())
+    chance = model.ad_exposure
+    high = model.attention > np.median(model.attention)
+    for group in (high, ~high):
+        for b in range(2):
+            expected = days * chance[group, b].sum()
+            assert seen[group, b].sum() == pytest.approx(expected, abs=4 * expected ** 0.5)
+    expected = days * (chance[:, 0] * chance[:, 1]).sum()
+    assert both == pytest.approx(expected, abs=4 * expected ** 0.5)
 
 
 def test_the_numpy_small_world_is_networkx_watts_strogatz_in_distribution():
@@ -197,6 +224,72 @@ def test_the_numpy_small_world_is_networkx_watts_strogatz_in_distribution():
         row = contacts.of(i).tolist()
         assert i not in row and len(row) == len(set(row))
         assert all(i in contacts.of(j).tolist() for j in row)
+
+
+def _graph_stats(contacts):
+    degrees = contacts.degrees()
+    return degrees.mean(), degrees.var(), degrees.max(), (degrees >= 20).mean()
+
+
+def _is_simple_and_undirected(contacts):
+    for i in range(contacts.size):
+        row = contacts.of(i).tolist()
+        assert i not in row and len(row) == len(set(row))
+        assert all(i in contacts.of(j).tolist() for j in row)
+
+
+def test_the_numpy_random_network_is_networkx_gnp_in_distribution():
+    size, p, seeds = 3000, 10 / 2999, range(1, 5)
+    ours = np.array([_graph_stats(network.random_graph(size, p, seed)) for seed in seeds]).mean(axis=0)
+    theirs = np.array([_graph_stats(network.from_graph(nx.fast_gnp_random_graph(size, p, seed=seed), size))
+                       for seed in seeds]).mean(axis=0)
+    assert ours[0] == pytest.approx(10.0, abs=0.15) and theirs[0] == pytest.approx(10.0, abs=0.15)
+    assert ours[1] == pytest.approx(theirs[1], rel=0.1)  # Poisson degrees: variance about the mean
+    # Every pair with the same chance: the edge count of G(50, 0.3) over many seeds, and no loop or repeat.
+    counts = [network.random_graph(50, 0.3, seed).degrees().sum() / 2 for seed in range(300)]
+    assert np.mean(counts) == pytest.approx(0.3 * 50 * 49 / 2, abs=4 * 16 / 300 ** 0.5)
+    _is_simple_and_undirected(network.random_graph(300, 0.05, 9))
+    assert network.random_graph(6, 1.0, 1).degrees().tolist() == [5] * 6
+    assert network.random_graph(1, 0.5, 1).degrees().tolist() == [0]
+
+
+def test_the_numpy_scale_free_network_is_networkx_barabasi_albert_in_distribution():
+    size, m, seeds = 3000, 5, range(1, 5)
+    ours = np.array([_graph_stats(network.scale_free(size, m, seed)) for seed in seeds]).mean(axis=0)
+    theirs = np.array([_graph_stats(network.from_graph(nx.barabasi_albert_graph(size, m, seed=seed), size))
+                       for seed in seeds]).mean(axis=0)
+    assert ours[0] == theirs[0] == pytest.approx(2 * m * (size - m - 1 + 1) / size, rel=1e-3)  # same edges
+    assert ours[1] == pytest.approx(theirs[1], rel=0.2)  # the heavy tail: variance 13 x the mean's
+    assert ours[2] == pytest.approx(theirs[2], rel=0.35)  # the largest hub
+    assert ours[3] == pytest.approx(theirs[3], rel=0.2)  # share with twice the mean degree or more
+    degrees = network.scale_free(size, m, 1).degrees()
+    assert degrees.min() == m  # every newcomer joins m distinct consumers
+    _is_simple_and_undirected(network.scale_free(400, 3, 2))
+    assert network.scale_free(3, 5, 1).degrees().tolist() == [2, 1, 1]  # m capped: the star
+    assert network.scale_free(1, 5, 1).degrees().tolist() == [0]
+
+
+def test_bernoulli_picks_are_each_position_with_its_chance():
+    rng = np.random.default_rng(5)
+    hits = np.zeros(40)
+    for _ in range(2000):
+        picks = network.bernoulli_picks(rng, 40, 0.1)
+        assert np.all(np.diff(picks) > 0) and (len(picks) == 0 or 0 <= picks[0] <= picks[-1] < 40)
+        hits[picks] += 1
+    assert np.abs(hits / 2000 - 0.1).max() < 4 * (0.1 * 0.9 / 2000) ** 0.5 + 0.005
+    assert network.bernoulli_picks(rng, 5, 1.0).tolist() == [0, 1, 2, 3, 4]
+    assert len(network.bernoulli_picks(rng, 5, 0.0)) == 0 and len(network.bernoulli_picks(rng, 0, 0.5)) == 0
+
+
+def test_the_array_engine_builds_every_network_kind_with_numpy(monkeypatch):
+    def no_networkx(*args, **kwargs):
+        raise AssertionError("networkx called")
+
+    for name in ("watts_strogatz_graph", "barabasi_albert_graph", "fast_gnp_random_graph"):
+        monkeypatch.setattr(network.nx, name, no_networkx)
+    for kind in ("small_world", "scale_free", "random"):
+        model = ArrayMarketModel(small(**{"network.kind": kind, "population.size": 500}))
+        assert model.contacts.degrees().mean() == pytest.approx(10.0, rel=0.1)
 
 
 def test_a_sweep_with_the_array_engine_runs(tmp_path):
