@@ -69,3 +69,8 @@ def test_notebook_runs_top_to_bottom(path):
     execute(nb)  # raises CellExecutionError, naming the cell, on any error
     elapsed = time.perf_counter() - start
     print(f"{path.name}: {elapsed:.1f} s")
+    # A cell that embeds the app must show it as a widget, not only run without error.
+    for cell in nb.cells:
+        if cell.cell_type == "code" and "Page()" in cell.source:
+            kinds = [key for out in cell.outputs for key in out.get("data", {})]
+            assert "application/vnd.jupyter.widget-view+json" in kinds, (path.name, kinds)
