@@ -177,3 +177,16 @@ def test_ui_with_an_unknown_scenario_fails_before_any_server_starts(capsys):
 
     assert main(["ui", "nope", "--port", "1"]) == 2
     assert "momentsim: error: nope: no such scenario" in capsys.readouterr().err
+
+
+def test_the_population_cap_follows_the_engine():
+    session = Session("baseline")
+    assert "choose the array engine" in session.set_value("population.size", "200000")
+    assert session.set_value("engine", "array") is None
+    assert session.set_value("population.size", "200000") is None  # the array engine runs it
+    assert session.base_scenario.params["population.size"] == 200_000
+    # Back to the agent engine with 200,000 consumers: refused, the array engine stays.
+    message = session.set_value("engine", "agent")
+    assert "engine: the app runs the agent engine up to 20,000 consumers, found 200,000" in message
+    assert session.base_scenario.params["engine"] == "array"
+    assert "up to 1,000,000" in session.set_value("population.size", "2000000")

@@ -35,7 +35,8 @@ SETUP_KEYS = ("population.size", "network.kind", "engine", "seed", "steps")
 MARKET_LEVERS = ("sharing.base_propensity", "sharing.negative_multiplier")
 BRAND_LEVERS = ("quality", "price", "ad_intensity", "review_prompting", "service_recovery")
 # The app draws every consumer; beyond this a run belongs on the command line.
-MAX_POPULATION = 20_000
+# Consumers the app runs per engine: the page must stay lively with two runs side by side.
+MAX_POPULATION = {"agent": 20_000, "array": 1_000_000}
 # Redraw the charts at most this often while running (seconds between frames).
 REDRAW_INTERVAL = 0.25
 # Speeds offered, in simulated days a second (None: as fast as the machine goes).
@@ -178,9 +179,13 @@ class Session:
         target[key] = value
         try:
             base = self.scenario.with_overrides(setup, source=self.name) if setup else self.scenario
-            if key == "population.size" and base.params[key] > MAX_POPULATION:
-                raise ScenarioError(f"{self.name}: population.size: the app runs up to {MAX_POPULATION:,} "
-                                    f"consumers, found {value!r}; run larger markets with momentsim run")
+            engine, size = base.params["engine"], base.params["population.size"]
+            if key in ("population.size", "engine") and size > MAX_POPULATION[engine]:
+                raise ScenarioError(
+                    f"{self.name}: {key}: the app runs the {engine} engine up to "
+                    f"{MAX_POPULATION[engine]:,} consumers, found {size:,}; "
+                    + ("choose the array engine, or " if engine == "agent" else "")
+                    + "run larger markets with momentsim run")
             changed = base.with_overrides(changes, source=self.name)
             _with_events(changed, self.interventions, self.name)
         except ScenarioError as exc:
