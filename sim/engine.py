@@ -38,11 +38,9 @@ import numpy as np
 
 from . import rules
 from .agents import Stage
-from .model import Market, resolve_params
+from .model import Market
 from .network import bernoulli_picks
-from .params import Params
 from .record import DayCounts
-from .scenario import Scenario
 
 DORMANT, STIMULUS, ZMOT, FMOT, SMOT, UMOT = (int(s) for s in Stage)
 _EMPTY = np.empty(0, dtype=np.int64)
@@ -57,16 +55,10 @@ class ArrayMarketModel(Market):
     AD_STRATUM_RATIO = 1.25  # consumers whose chances of an ad differ by less are thinned together
     AD_STRATUM_WASTE = 500  # ... and more, while that draws fewer than this many more a day
 
-    def __init__(self, scenario: Scenario | Params | str | None = None, *, seed: int | None = None,
-                 population_size: int | None = None, network_kind: str | None = None,
-                 base_propensity: float | None = None, negative_multiplier: float | None = None,
-                 quality: float | None = None, review_prompting: float | None = None,
-                 service_recovery: float | None = None, overrides: dict | None = None):
-        params, seed = resolve_params(scenario, seed, population_size, network_kind, base_propensity,
-                                      negative_multiplier, quality, review_prompting, service_recovery,
-                                      overrides)
-        super().__init__(params, seed, fast_network=True)
-        n = self.contacts.size
+    FAST_NETWORK = True  # NumPy builders: a million consumers in about a second
+
+    def _init_consumers(self) -> None:
+        params, n = self.params, self.contacts.size
         self.stage = np.zeros(n, dtype=np.int8)
         self.stage_count = np.zeros(len(Stage), dtype=np.int64)
         self.stage_count[DORMANT] = n
@@ -88,8 +80,6 @@ class ArrayMarketModel(Market):
         self.inbox = (_EMPTY, _EMPTY, np.empty(0))  # (listener, brand, stars) of tonight's stories
         self.outbox: list[tuple[np.ndarray, ...]] = []
         self._ad_intensities = None
-        self._update_levers()
-        self._start_record()
 
     # --- what the record reads -------------------------------------------------------
 

@@ -71,9 +71,24 @@ def resolve_params(scenario: Scenario | Params | str | Path | None, seed: int | 
 
 class Market(mesa.Model):
     """What both engines share: brands, levers and events, the network, the population's traits and
-    day-0 knowledge, the review pool. The engines add the consumers' days and the daily record."""
+    day-0 knowledge, the review pool. The engines add the consumers (``_init_consumers``) and their days.
 
-    def __init__(self, params: Params, seed: int, fast_network: bool = False):
+    ``scenario`` is a Scenario, Params, a shipped scenario's name or a file (default: the
+    defaults). The keyword arguments below (and ``overrides``, dotted keys) change it, so that
+    ``mesa.batch_run(MarketModel, parameters={"negative_multiplier": [1, 4, 8]}, rng=[1, 2, 3])``
+    works; ``quality``, ``review_prompting`` and ``service_recovery`` are the first brand's.
+    """
+
+    FAST_NETWORK = False  # build networks with NumPy rather than networkx (other bytes, same graphs)
+
+    def __init__(self, scenario: Scenario | Params | str | None = None, *, seed: int | None = None,
+                 population_size: int | None = None, network_kind: str | None = None,
+                 base_propensity: float | None = None, negative_multiplier: float | None = None,
+                 quality: float | None = None, review_prompting: float | None = None,
+                 service_recovery: float | None = None, overrides: dict | None = None):
+        params, seed = resolve_params(scenario, seed, population_size, network_kind, base_propensity,
+                                      negative_multiplier, quality, review_prompting, service_recovery,
+                                      overrides)
         super().__init__(rng=seed)
         self.params = params
         self.brand_names = params.brand_names
@@ -84,7 +99,7 @@ class Market(mesa.Model):
         n = params["population.size"]
         self.contacts = network.build(params["network.kind"], n, params["network.mean_degree"],
                                       params["network.rewiring"], int(self.rng.integers(2**31)),
-                                      params["network.file"], fast=fast_network)
+                                      params["network.file"], fast=self.FAST_NETWORK)
         n = self.contacts.size  # an edge-list file says how many consumers there are
         self._init_population(n)
         self.reviews = ReviewPool(self.n_brands, params["reviews.prior_count"])
@@ -97,6 +112,13 @@ class Market(mesa.Model):
             attitude_weight=params["choice.attitude_weight"], price_weight=params["choice.price_weight"],
             loyalty_bonus=params["choice.loyalty_bonus"], walk_away_utility=params["choice.walk_away_utility"])
         self._apply_events(0)
+        self._init_consumers()
+        self._update_levers()
+        self._start_record()
+
+    def _init_consumers(self) -> None:
+        """The engine's consumers at day 0, built on the shared population arrays."""
+        raise NotImplementedError
 
     def _start_record(self) -> None:
         """The recorder, the DataCollector of the recorded columns, and day 0's row."""
@@ -185,31 +207,16 @@ class MarketModel(Market):
     """A market of consumers on the customer journey and the brands they buy: one Mesa agent a consumer.
 
     ``MarketModel(scenario)`` builds day 0; ``step()`` simulates one day;
-    ``table()`` returns the recorded table (one row a day, day 0 included).
-
-    ``scenario`` is a Scenario, Params, a shipped scenario's name or a file (default: the
-    defaults). The keyword arguments below (and ``overrides``, dotted keys) change it, so that
-    ``mesa.batch_run(MarketModel, parameters={"negative_multiplier": [1, 4, 8]}, rng=[1, 2, 3])``
-    works; ``quality``, ``review_prompting`` and ``service_recovery`` are the first brand's.
+    ``table()`` returns the recorded table (one row a day, day 0 included). The constructor's
+    arguments are :class:`Market`'s (they work with ``mesa.batch_run``).
     """
 
-    def __init__(self, scenario: Scenario | Params | str | None = None, *, seed: int | None = None,
-                 population_size: int | None = None, network_kind: str | None = None,
-                 base_propensity: float | None = None, negative_multiplier: float | None = None,
-                 quality: float | None = None, review_prompting: float | None = None,
-                 service_recovery: float | None = None, overrides: dict | None = None):
-        params, seed = resolve_params(scenario, seed, population_size, network_kind, base_propensity,
-                                      negative_multiplier, quality, review_prompting, service_recovery,
-                                      overrides)
-        super().__init__(params, seed)
+    def _init_consumers(self) -> None:
         self.outbox: list[tuple] = []
-        n = self.contacts.size
         self.consumers = [
             Consumer(self, i, bool(self.young[i]), float(self.attention[i]), float(self.propensity[i]),
                      float(self.susceptibility[i]))
-            for i in range(n)]
-        self._update_levers()
-        self._start_record()
+            for i in range(self.contacts.size)]
 
     def _levers_changed(self) -> None:
         """What an engine keeps of the derived quantities (the per-agent engine: each consumer's chances)."""
