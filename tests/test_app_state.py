@@ -8,6 +8,7 @@ import pytest
 import sim
 from sim.app import charts
 from sim.app.state import Session
+from sim.params import ScenarioError
 from sim.scenario import loads
 
 
@@ -190,3 +191,12 @@ def test_the_population_cap_follows_the_engine():
     assert "engine: the app runs the agent engine up to 20,000 consumers, found 200,000" in message
     assert session.base_scenario.params["engine"] == "array"
     assert "up to 1,000,000" in session.set_value("population.size", "2000000")
+
+
+def test_an_upload_that_is_not_text_is_refused_naming_the_file():
+    session = Session("baseline")
+    session.load_text(b'[about]\ntitle = "Bytes"\n', "bytes.toml")
+    assert session.about["title"] == "Bytes"
+    with pytest.raises(ScenarioError, match="picture.png: cannot read the scenario file: not UTF-8 text"):
+        session.load_text(b"\x89PNG\r\n\x1a\n\xff", "picture.png")
+    assert session.about["title"] == "Bytes"

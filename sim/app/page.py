@@ -11,7 +11,7 @@ Start it with ``momentsim ui [SCENARIO]`` (``sim/app/serve.py``).
 from __future__ import annotations
 
 import os
-from typing import Any
+from typing import Any, Callable
 
 import solara
 
@@ -61,9 +61,10 @@ def Page():
         day, was_running = _day(frame), session.running
         draw(None if was_running else day, keep_running=was_running)
 
-    def load(scenario: Any) -> None:
+    def start_over(load_it: Callable[[], None]) -> None:
+        """Load a scenario with ``load_it``: a mistake is shown and the loaded scenario stays."""
         try:
-            session.load(scenario)
+            load_it()
         except ScenarioError as exc:
             set_load_error(str(exc))
             return
@@ -71,20 +72,11 @@ def Page():
         set_generation(generation + 1)
         draw(0)
 
+    def load(scenario: Any) -> None:
+        start_over(lambda: session.load(scenario))
+
     def on_upload(file: dict) -> None:
-        try:
-            text = file["data"].decode("utf-8")
-        except UnicodeDecodeError:
-            set_load_error(f"{file['name']}: cannot read the scenario file: not UTF-8 text")
-            return
-        try:
-            session.load_text(text, file["name"])
-        except ScenarioError as exc:
-            set_load_error(str(exc))
-            return
-        set_load_error("")
-        set_generation(generation + 1)
-        draw(0)
+        start_over(lambda: session.load_text(file["data"], file["name"]))
 
     solara.Style(CSS)
     solara.Title("momentsim")

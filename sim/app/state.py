@@ -129,8 +129,13 @@ class Session:
             self.network_brand = loaded.params.brand_names[0]
             self.reset()
 
-    def load_text(self, text: str, filename: str = "uploaded.toml") -> None:
-        """Load scenario TOML text (an upload); raises ScenarioError naming the file."""
+    def load_text(self, text: str | bytes, filename: str = "uploaded.toml") -> None:
+        """Load scenario TOML text or an upload's bytes; raises ScenarioError naming the file."""
+        if isinstance(text, bytes):
+            try:
+                text = text.decode("utf-8")
+            except UnicodeDecodeError:
+                raise ScenarioError(f"{filename}: cannot read the scenario file: not UTF-8 text") from None
         self.load(loads(text, path=Path(filename)))
 
     @property
