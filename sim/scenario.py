@@ -64,11 +64,23 @@ def load(name_or_path: str | Path, overrides: dict[str, Any] | None = None) -> S
         else:
             raise ScenarioError(f"{name_or_path}: no such scenario; expected a file or one of "
                                 f"{', '.join(known)}{suggest(str(name_or_path), known)}")
+    return loads(read_text(path, "scenario file"), path=path, overrides=overrides)
+
+
+def read_text(path: Path, what: str) -> str:
+    """A TOML file's text, or a ScenarioError naming the file."""
     try:
-        text = path.read_text(encoding="utf-8")
+        return path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
-        raise ScenarioError(f"{path}: cannot read the scenario file: {exc}") from None
-    return loads(text, path=path, overrides=overrides)
+        raise ScenarioError(f"{path}: cannot read the {what}: {exc}") from None
+
+
+def parse_toml(text: str, source: str) -> dict[str, Any]:
+    """TOML text as a dict, or a ScenarioError naming ``source``."""
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ScenarioError(f"{source}: malformed TOML: {exc}") from None
 
 
 def loads(text: str, path: Path | str | None = None, overrides: dict[str, Any] | None = None,
@@ -76,10 +88,7 @@ def loads(text: str, path: Path | str | None = None, overrides: dict[str, Any] |
     """Parse scenario TOML text; ``path`` names it in errors and anchors relative files."""
     path = Path(path) if path is not None else None
     source = str(path) if path is not None else "<scenario>"
-    try:
-        doc = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise ScenarioError(f"{source}: malformed TOML: {exc}") from None
+    doc = parse_toml(text, source)
     about = doc.pop("about", {})
     if not isinstance(about, dict):
         raise ScenarioError(f"{source}: about: expected a table, found {about!r}")

@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -37,7 +36,7 @@ import numpy as np
 from .. import api
 from ..params import BRAND_SCHEMA, SCHEMA, ScenarioError, suggest
 from ..record import columns as recorded_columns
-from ..scenario import Scenario
+from ..scenario import Scenario, parse_toml, read_text
 from .design import DESIGNS, Varied, points, problem
 
 TOP_KEYS = ("scenario", "steps", "seed", "replicates", "design", "samples", "levels", "outputs", "daily",
@@ -141,21 +140,14 @@ class Sweep:
 def load_sweep(path: str | Path) -> Sweep:
     """Read and validate a sweep TOML file."""
     path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ScenarioError(f"{path}: cannot read the sweep file: {exc}") from None
-    return loads_sweep(text, path)
+    return loads_sweep(read_text(path, "sweep file"), path)
 
 
 def loads_sweep(text: str, path: str | Path | None = None) -> Sweep:
     """Parse sweep TOML text; ``path`` names it in errors and anchors a relative scenario file."""
     path = Path(path) if path is not None else None
     src = str(path) if path is not None else "<sweep>"
-    try:
-        doc = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise ScenarioError(f"{src}: malformed TOML: {exc}") from None
+    doc = parse_toml(text, src)
     for key in doc:
         if key not in TOP_KEYS:
             raise ScenarioError(f"{src}: {key}: unknown key; expected one of {', '.join(TOP_KEYS)}"
