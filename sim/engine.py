@@ -458,8 +458,7 @@ class ArrayMarketModel(Market):
             return
         teller, brand, stars, private, public = (np.concatenate(x) for x in zip(*self.outbox))
         self.outbox.clear()
-        for b, s in zip(brand[public].tolist(), stars[public].tolist()):
-            self.reviews.add(b, s)
+        self.reviews.add_many(brand[public], stars[public])
         teller, brand, stars = teller[private], brand[private], stars[private]
         contacts = self.contacts
         if contacts.mixed:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from itertools import accumulate, islice
 from pathlib import Path
 
 import mesa
@@ -28,6 +29,15 @@ class ReviewPool:
     def add(self, brand: int, stars: float) -> None:
         self.stars[brand].append(stars)
         self.cumulative[brand].append(self.cumulative[brand][-1] + stars)
+
+    def add_many(self, brands: np.ndarray, stars: np.ndarray) -> None:
+        """Reviews in the order given: the same pool as :meth:`add` one at a time."""
+        for brand in range(len(self.stars)):
+            posted = stars[brands == brand].tolist()
+            if posted:
+                self.stars[brand].extend(posted)
+                running = accumulate(posted, initial=self.cumulative[brand][-1])
+                self.cumulative[brand].extend(islice(running, 1, None))  # the sums add() would make
 
     def count(self, brand: int) -> int:
         return len(self.stars[brand])

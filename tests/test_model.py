@@ -211,3 +211,17 @@ def test_compare_uses_common_random_numbers():
     diff = sim.compare(small(), {"brands.ours.quality": 0.3}).difference()
     assert isinstance(diff, pd.DataFrame) and diff["step"].tolist() == list(range(61))
     assert diff["experiences_dissatisfied"].sum() > 0
+
+
+def test_reviews_added_at_once_make_the_same_pool_as_one_at_a_time():
+    from sim.model import ReviewPool
+
+    rng = np.random.default_rng(3)
+    brands, stars = rng.integers(0, 3, size=200), rng.uniform(1, 5, size=200)
+    one, many = ReviewPool(3, 5.0), ReviewPool(3, 5.0)
+    for b, s in zip(brands.tolist(), stars.tolist()):
+        one.add(b, s)
+    many.add_many(brands[:50], stars[:50])
+    many.add_many(brands[50:], stars[50:])
+    assert many.stars == one.stars and many.cumulative == one.cumulative  # exact, order kept
+    assert [many.recent(b, 10) for b in range(3)] == [one.recent(b, 10) for b in range(3)]
