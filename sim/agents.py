@@ -32,7 +32,7 @@ class Consumer(mesa.Agent):
     """A consumer: a segment, a channel mix, traits, and what it knows of each brand."""
 
     def __init__(self, model, index: int, young: bool, attention: float, propensity: float,
-                 susceptibility: float):
+                 susceptibility: float, need_chance: float):
         super().__init__(model)
         self.index = index
         self.young = young
@@ -45,18 +45,21 @@ class Consumer(mesa.Agent):
         self.attitude = model.attitude[index]
         self.expectation = model.expectation[index]
         self.purchases = model.purchases[index]
+        self.last_ad = model.last_ad[index]  # the day one last saw each brand's ads
         self.draw = model.random.random  # the model's uniform draws, without a property lookup
         self.ad_chances: tuple[float, ...] = ()  # chance of seeing each brand's ads today (set by the model)
         self.ad_any = 0.0  # chance of seeing at least one
         self.inbox: list[tuple[int, float]] = []  # (brand, stars) of stories heard yesterday
         self.triggered = False  # an ad or a story started a journey today
-        self.need_chance = 0.0 if model.params["market.new_category"] else model.need_probability
+        self.cycle_chance = need_chance  # daily chance of the need, once one has the purchase cycle
+        self.need_chance = 0.0 if model.params["market.new_category"] else need_chance
         self.last_brand = -1  # brand of the last purchase, -1 if none
         self.last_satisfied = False
+        self.last_recovered = False  # the last experience was saved by a resolved complaint
         self.rebuy = False  # loyalty loop: going straight to the shelf for the last brand
         self.bought = -1  # brand in use (SMOT) and being talked about (UMOT)
         self.satisfied = False
-        self.rating = 0.0  # stars one would give the brand in use
+        self.rating = 0  # whole stars one would give the brand in use
 
     # --- every day, in every stage --------------------------------------------
 
@@ -84,6 +87,7 @@ class Consumer(mesa.Agent):
         m = self.model
         for brand in ads_seen(self.ad_chances, self.draw):
             self.aware[brand] = True
+            self.last_ad[brand] = m.day_number
             self.attitude[brand] = rules.move_attitude(float(self.attitude[brand]), 1.0,
                                                        m.params["ads.persuasion"])
             if self.draw() < m.params["journey.ad_trigger"]:
@@ -116,20 +120,21 @@ class Consumer(mesa.Agent):
         for brand in range(m.n_brands):
             if not self.aware[brand] and self.draw() < p["journey.discovery"]:
                 self.aware[brand] = True
-            available, recent_stars = m.reviews.recent(brand, p["reviews.read"])
-            if self.aware[brand] and available:
-                weight = rules.review_weight(p["reviews.weight"], self.susceptibility, float(available),
-                                             float(p["reviews.read"]))
-                self.attitude[brand] = rules.move_attitude(float(self.attitude[brand]),
-                                                           rules.stars_signal(recent_stars), weight)
+            count, rating = m.displayed_reviews[brand]  # what the platform shows: average and count
+            if self.aware[brand] and count:
+                weight = rules.review_weight(p["reviews.weight"], self.susceptibility, float(count),
+                                             p["reviews.half_count"])
+                signal = rules.rating_signal(rating, p["reviews.reference_rating"], p["reviews.rating_scale"])
+                self.attitude[brand] = rules.move_attitude(float(self.attitude[brand]), signal, weight)
             # Expected of every brand, known or not: a brand met after research is judged by it too.
             self.expectation[brand] = self.expect(brand)
         self.stage = Stage.FMOT
 
     def expect(self, brand: int) -> float:
-        """The quality one expects of a brand now: attitude and the brand's advertised promise."""
-        p = self.model.params
-        return rules.expectation(float(self.attitude[brand]), self.model.hype[brand], p["expectation.neutral"],
+        """The quality one expects of a brand now: attitude, and the brand's promise if one saw its ads."""
+        m, p = self.model, self.model.params
+        hype = m.hype[brand] if rules.hype_seen(int(self.last_ad[brand]), m.day_number, p["ads.hype_days"]) else 0.0
+        return rules.expectation(float(self.attitude[brand]), hype, p["expectation.neutral"],
                                  p["expectation.attitude_weight"])
 
     def choose(self) -> None:
@@ -149,11 +154,13 @@ class Consumer(mesa.Agent):
             m.day.walk_aways += 1
             self.stage = Stage.DORMANT
             return
-        m.record_purchase(brand, retained=rules.is_retention(self.last_brand, brand),
-                          first=self.last_brand < 0)
+        retained = rules.is_retention(self.last_brand, brand)
+        m.record_purchase(brand, retained=retained, first=self.last_brand < 0)
+        if self.last_satisfied and self.last_brand >= 0:
+            m.rebuys_after[int(self.last_recovered), int(retained)] += 1
         self.purchases[brand] += 1
         self.bought = brand
-        self.need_chance = m.need_probability  # a customer now has the category's purchase cycle
+        self.need_chance = self.cycle_chance  # a customer now has the category's purchase cycle
         self.stage = Stage.SMOT
 
     def experience(self) -> None:
@@ -164,19 +171,27 @@ class Consumer(mesa.Agent):
             return
         brand = self.bought
         levers = m.levers[brand]
-        lived = rules.experience(levers["quality"], levers["quality_spread"], self.random.gauss(0.0, 1.0))
+        lived = rules.experience(levers["quality"], levers["quality_spread"], self.random.gauss(0.0, 1.0),
+                                 self.draw() < levers["failure_rate"])
         expected = float(self.expectation[brand])
         self.satisfied = bool(rules.is_satisfied(lived, expected, p["experience.tolerance"]))
-        self.rating = rules.stars(lived, expected, p["experience.tolerance"])
-        if not self.satisfied and self.draw() < levers["service_recovery"]:
-            self.satisfied = True
-            self.rating = p["experience.recovered_rating"]
-            m.day.recoveries[brand] += 1
-        m.day.count_experience(self.satisfied)
+        self.rating = rules.stars(lived, expected, p["experience.tolerance"], p["experience.delight"],
+                                  p["experience.star_step"])
+        recovered = False
+        if not self.satisfied:  # a complaint, maybe, and maybe resolved: two draws, as the array engine
+            complained, recovered = rules.service_outcome(False, self.draw(), self.draw(),
+                                                          p["service.complaint_rate"], levers["service_recovery"])
+            m.day.complaints[brand] += complained
+            if recovered:
+                self.satisfied = True
+                self.rating = p["experience.recovered_rating"]
+                m.day.recoveries[brand] += 1
+        m.day.count_experience(self.satisfied, self.rating)
         self.attitude[brand] = rules.move_attitude(float(self.attitude[brand]),
                                                    rules.stars_signal(self.rating), p["experience.weight"])
         self.last_brand = brand
         self.last_satisfied = self.satisfied
+        self.last_recovered = recovered
         self.stage = Stage.UMOT
 
     def share(self) -> None:
@@ -185,7 +200,7 @@ class Consumer(mesa.Agent):
         m, p = self.model, self.model.params
         brand = self.bought
         spontaneous, prompted = rules.share_probabilities(
-            self.propensity, self.satisfied, p["sharing.negative_multiplier"],
+            self.propensity, m.talk_weight[self.rating], float(self.satisfied), p["sharing.negative_multiplier"],
             m.levers[brand]["review_prompting"])
         u = self.draw()
         if u < spontaneous:

@@ -40,10 +40,37 @@ from . import rules
 from .agents import Stage
 from .model import Market
 from .network import bernoulli_picks
-from .record import DayCounts
 
 DORMANT, STIMULUS, ZMOT, FMOT, SMOT, UMOT = (int(s) for s in Stage)
 _EMPTY = np.empty(0, dtype=np.int64)
+
+
+def strata(chance: np.ndarray, ratio: float, waste: float = 500.0) -> list[tuple[np.ndarray, float]]:
+    """Groups of consumers with about the same daily chance, to draw as one thinned Bernoulli process.
+
+    Levels a factor ``ratio`` apart, neighbouring levels merged while that draws fewer than ``waste``
+    more a day. Returns (members in id order, the group's largest chance); those with no chance are left out.
+    """
+    some = chance > 0
+    if not some.any():
+        return []
+    low = float(chance[some].min())
+    level = np.zeros(len(chance), dtype=np.int16)
+    level[some] = 1 + np.minimum(np.log(chance[some] / low) / np.log(ratio), 1000).astype(np.int16)
+    order = np.argsort(level, kind="stable")  # a radix sort of small integers: ids stay in order
+    ends = np.cumsum(np.bincount(level)).tolist()
+    levels = [order[start:end] for start, end in zip(ends[:-1], ends[1:]) if end > start]  # level 0: never
+    groups, group, top = [], [], 0.0
+    for members in levels:
+        highest = float(chance[members].max())
+        if group and sum(map(len, group)) * (highest - top) > waste:
+            groups.append(group)
+            group = []
+        group.append(members)
+        top = highest
+    groups.append(group)
+    merged = [np.sort(np.concatenate(g)) if len(g) > 1 else g[0] for g in groups]
+    return [(members, float(chance[members].max())) for members in merged]
 
 
 class ArrayMarketModel(Market):
@@ -69,7 +96,11 @@ class ArrayMarketModel(Market):
         self.bought = np.full(n, -1, dtype=np.int16)
         self.satisfied = np.zeros(n, dtype=bool)
         self.last_satisfied = self.satisfied  # the per-agent engine's two flags are always equal
-        self.rating = np.zeros(n)
+        self.recovered = np.zeros(n, dtype=bool)  # the last experience was saved by a resolved complaint
+        self.rating = np.zeros(n, dtype=np.int8)
+        # The daily chance of the need, drawn per group of consumers of about the same chance.
+        self.need_strata = [(members, top, self.need_chance[members])
+                            for members, top in strata(self.need_chance, self.AD_STRATUM_RATIO)]
         self.aware_count = self.aware.sum(axis=0).astype(np.int64)
         self.attitude_sum = np.where(self.aware, self.attitude, 0.0).sum(axis=0)
         # Who acts on a stage tomorrow (one-day stages), and who is in a stage of geometric length.
@@ -77,7 +108,7 @@ class ArrayMarketModel(Market):
         self.pools: dict[int, np.ndarray] = {ZMOT: _EMPTY, SMOT: _EMPTY}
         self.entering: dict[int, list[np.ndarray]] = {ZMOT: [], SMOT: []}
         self.leave_chance = {ZMOT: self.leave_research, SMOT: self.leave_experience}
-        self.inbox = (_EMPTY, _EMPTY, np.empty(0))  # (listener, brand, stars) of tonight's stories
+        self.inbox = (_EMPTY, _EMPTY, _EMPTY)  # (listener, brand, stars) of tonight's stories
         self.outbox: list[tuple[np.ndarray, ...]] = []
         self._ad_intensities = None
 
@@ -106,6 +137,7 @@ class ArrayMarketModel(Market):
         self.hypes = np.array(self.hype, dtype=float)
         self.qualities = np.array([lv["quality"] for lv in self.levers], dtype=float)
         self.spreads = np.array([lv["quality_spread"] for lv in self.levers], dtype=float)
+        self.failures = np.array([lv["failure_rate"] for lv in self.levers], dtype=float)
         self.recovery = np.array([lv["service_recovery"] for lv in self.levers], dtype=float)
         self.prompting = np.array([lv["review_prompting"] for lv in self.levers], dtype=float)
         intensities = [lv["ad_intensity"] for lv in self.levers]
@@ -231,11 +263,7 @@ class ArrayMarketModel(Market):
 
     # --- one day ----------------------------------------------------------------------
 
-    def step(self) -> None:
-        day = self.steps
-        if self._apply_events(day):
-            self._update_levers()
-        self.day = DayCounts(self.n_brands)
+    def _live_day(self) -> None:
         woken = self._wake([self._hear_stories(), self._see_ads()])
         # Every group acts on its stage at the start of the day; what is shared is heard tomorrow.
         due = self._due()
@@ -246,12 +274,17 @@ class ArrayMarketModel(Market):
         self._share(due[UMOT])
         self._move(woken, STIMULUS)
         self._deliver()
-        self._collect()
+
+    def _unknow(self, flat: np.ndarray) -> None:
+        self._know(flat, flat % self.n_brands, np.zeros(len(flat)), np.zeros(len(flat), dtype=bool))
 
     def _wake(self, triggered: list[np.ndarray]) -> np.ndarray:
         """The dormant whose need comes round today (a daily chance, drawn for the few it picks) or
         whom an ad or a story triggered; each once, in id order."""
-        picked = bernoulli_picks(self.rng, self.contacts.size, min(self.need_probability, 1.0))
+        picked = [members[picks[self.rng.random(len(picks)) * top < chance[picks]]]
+                  for members, top, chance in self.need_strata
+                  for picks in (bernoulli_picks(self.rng, len(members), top),)]
+        picked = np.sort(np.concatenate(picked)) if len(picked) > 1 else picked[0] if picked else _EMPTY
         woken = picked[(self.stage[picked] == DORMANT) & self.cycling[picked]]
         triggered = np.concatenate(triggered)
         triggered = triggered[self.stage[triggered] == DORMANT]
@@ -267,7 +300,7 @@ class ArrayMarketModel(Market):
     def _hear_stories(self) -> np.ndarray:
         """Yesterday's stories: awareness, attitude, maybe a new journey; who was triggered."""
         listener, brand, stars = self.inbox
-        self.inbox = (_EMPTY, _EMPTY, np.empty(0))
+        self.inbox = (_EMPTY, _EMPTY, _EMPTY)
         if not len(listener):
             return _EMPTY
         p = self.params
@@ -313,6 +346,7 @@ class ArrayMarketModel(Market):
         for b, parts in enumerate(seen):
             who = np.concatenate(parts) if len(parts) > 1 else parts[0] if parts else _EMPTY
             if len(who):
+                self.last_ad[who, b] = self.day_number
                 flat = who * n + b
                 was = attitude[flat]
                 self._know(flat, b, rules.move_attitude(was, 1.0, persuasion), was=was)
@@ -338,19 +372,20 @@ class ArrayMarketModel(Market):
         aware_flat, attitude_flat = self.aware.reshape(-1), self.attitude.reshape(-1)
         expectation_flat = self.expectation.reshape(-1)
         discovered = self.rng.random((n, len(ids))) < p["journey.discovery"]
+        displayed = self.reviews.displayed()
         for b in range(n):
             flat = ids * n + b
             aware = aware_flat[flat] | discovered[b]
-            available, recent_stars = self.reviews.recent(b, p["reviews.read"])
+            count, rating = displayed[b]  # what the platform shows: average and count
             attitude = was = attitude_flat[flat]
-            if available:
-                weight = rules.review_weight(p["reviews.weight"], self.susceptibility[ids], float(available),
-                                             float(p["reviews.read"]))
-                attitude = np.where(aware, rules.move_attitude(attitude, rules.stars_signal(recent_stars),
-                                                               weight), attitude)
+            if count:
+                weight = rules.review_weight(p["reviews.weight"], self.susceptibility[ids], float(count),
+                                             p["reviews.half_count"])
+                signal = rules.rating_signal(rating, p["reviews.reference_rating"], p["reviews.rating_scale"])
+                attitude = np.where(aware, rules.move_attitude(attitude, signal, weight), attitude)
             self._know(flat, b, attitude, aware, was=was)
             # Expected of every brand, known or not: a brand met after research is judged by it too.
-            expectation_flat[flat] = rules.expectation(attitude, self.hypes[b], p["expectation.neutral"],
+            expectation_flat[flat] = rules.expectation(attitude, self.hype_for(ids, b), p["expectation.neutral"],
                                                        p["expectation.attitude_weight"])
         self._move(ids, FMOT)
 
@@ -364,7 +399,7 @@ class ArrayMarketModel(Market):
         loyal_brand = self.last_brand[loyal_ids]
         flat = loyal_ids * n + loyal_brand
         self.expectation.reshape(-1)[flat] = rules.expectation(
-            self.attitude.reshape(-1)[flat], self.hypes[loyal_brand], p["expectation.neutral"],
+            self.attitude.reshape(-1)[flat], self.hype_for(loyal_ids, loyal_brand), p["expectation.neutral"],
             p["expectation.attitude_weight"])
         self.rebuy[loyal_ids] = False
         last = np.where(self.last_satisfied[ids], self.last_brand[ids], -1)
@@ -384,6 +419,9 @@ class ArrayMarketModel(Market):
         brand = np.concatenate([loyal_brand, choice])
         previous = self.last_brand[buyers]
         retained = rules.is_retention(previous, brand)
+        followed = self.last_satisfied[buyers] & (previous >= 0)  # a purchase after a satisfied experience
+        np.add.at(self.rebuys_after, (self.recovered[buyers[followed]].astype(np.int64),
+                                      retained[followed].astype(np.int64)), 1)
         bought = np.bincount(brand, minlength=n).tolist()
         kept = np.bincount(brand[retained], minlength=n).tolist()
         d = self.day
@@ -406,16 +444,24 @@ class ArrayMarketModel(Market):
         p, n = self.params, self.n_brands
         brand = self.bought[ids]
         flat = ids * n + brand
-        lived = rules.experience(self.qualities[brand], self.spreads[brand], self.rng.standard_normal(len(ids)))
+        lived = rules.experience(self.qualities[brand], self.spreads[brand], self.rng.standard_normal(len(ids)),
+                                 self.rng.random(len(ids)) < self.failures[brand])
         expected = self.expectation.reshape(-1)[flat]
         satisfied = rules.is_satisfied(lived, expected, p["experience.tolerance"])
-        rating = rules.stars(lived, expected, p["experience.tolerance"])
-        recovered = ~satisfied & (self.rng.random(len(ids)) < self.recovery[brand])
+        rating = rules.stars(lived, expected, p["experience.tolerance"], p["experience.delight"],
+                             p["experience.star_step"])
+        complained, recovered = rules.service_outcome(satisfied, self.rng.random(len(ids)),
+                                                      self.rng.random(len(ids)), p["service.complaint_rate"],
+                                                      self.recovery[brand])
         satisfied = satisfied | recovered
-        rating = np.where(recovered, p["experience.recovered_rating"], rating)
+        rating = np.where(recovered, p["experience.recovered_rating"], rating).astype(np.int8)
         d = self.day
         for b, count in enumerate(np.bincount(brand[recovered], minlength=n).tolist()):
             d.recoveries[b] += count
+        for b, count in enumerate(np.bincount(brand[complained], minlength=n).tolist()):
+            d.complaints[b] += count
+        for stars, count in enumerate(np.bincount(rating, minlength=6).tolist()):
+            d.experience_stars[stars] += count
         happy = int(np.count_nonzero(satisfied))
         d.satisfied += happy
         d.dissatisfied += len(ids) - happy
@@ -425,6 +471,7 @@ class ArrayMarketModel(Market):
                    aware=None, was=was)
         self.last_brand[ids] = brand
         self.satisfied[ids] = satisfied  # and last_satisfied, the same array
+        self.recovered[ids] = recovered
         self.rating[ids] = rating
         self._move(ids, UMOT)
 
@@ -434,8 +481,9 @@ class ArrayMarketModel(Market):
             return
         p = self.params
         brand, satisfied = self.bought[ids], self.satisfied[ids]
-        spontaneous, prompted = rules.share_probabilities(self.propensity[ids], satisfied.astype(float),
-                                                          p["sharing.negative_multiplier"], self.prompting[brand])
+        spontaneous, prompted = rules.share_probabilities(self.propensity[ids], self.talk_weight[self.rating[ids]],
+                                                          satisfied.astype(float), p["sharing.negative_multiplier"],
+                                                          self.prompting[brand])
         u = self.rng.random(len(ids))
         told = u < spontaneous
         posted = told & (self.rng.random(len(ids)) < p["sharing.public_fraction"])
@@ -454,7 +502,7 @@ class ArrayMarketModel(Market):
     def _deliver(self) -> None:
         """Tonight: reviews join the public pool, stories reach the contacts who meet them."""
         if not self.outbox:
-            self.inbox = (_EMPTY, _EMPTY, np.empty(0))
+            self.inbox = (_EMPTY, _EMPTY, _EMPTY)
             return
         teller, brand, stars, private, public = (np.concatenate(x) for x in zip(*self.outbox))
         self.outbox.clear()

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from itertools import accumulate, islice
+from collections import deque
 from pathlib import Path
 
 import mesa
@@ -10,46 +10,47 @@ import numpy as np
 import pandas as pd
 
 from . import network, rules
+from .network import bernoulli_picks
 from .agents import Consumer, Stage
 from .params import CHANNELS, Params
 from .record import DayCounts, Recorder, columns
 from .scenario import Scenario, load, loads
 
 REFERENCE_CHECKS = 26.6  # smartphone checks a day of the average owner (seed 003)
+SENTIMENT_WINDOW = 28  # days of conversation a social-listening tool reports net sentiment over
+STAR_MEMORY_DAYS = 28.0  # the recent experiences that set the talk weights: an exponential memory of 28 days
+NEVER = -(2**40)  # the day of an ad never seen
 
 
 class ReviewPool:
-    """Public reviews per brand: persistent, readable by every researcher (seed 000)."""
+    """Public reviews per brand: persistent, readable by every researcher (seed 000).
 
-    def __init__(self, n_brands: int, prior_count: float):
-        self.prior_count = prior_count
-        self.stars: list[list[float]] = [[] for _ in range(n_brands)]
-        self.cumulative: list[list[float]] = [[0.0] for _ in range(n_brands)]
+    A platform shows a brand's average rating and its number of reviews; the pool keeps, per brand,
+    how many reviews of each number of stars were ever posted (index 1-5; 0 unused).
+    """
 
-    def add(self, brand: int, stars: float) -> None:
-        self.stars[brand].append(stars)
-        self.cumulative[brand].append(self.cumulative[brand][-1] + stars)
+    def __init__(self, n_brands: int):
+        self.counts = np.zeros((n_brands, 6), dtype=np.int64)
+
+    def add(self, brand: int, stars: int) -> None:
+        self.counts[brand, stars] += 1
 
     def add_many(self, brands: np.ndarray, stars: np.ndarray) -> None:
-        """Reviews in the order given: the same pool as :meth:`add` one at a time."""
-        for brand in range(len(self.stars)):
-            posted = stars[brands == brand].tolist()
-            if posted:
-                self.stars[brand].extend(posted)
-                running = accumulate(posted, initial=self.cumulative[brand][-1])
-                self.cumulative[brand].extend(islice(running, 1, None))  # the sums add() would make
+        """Reviews posted tonight, all at once (the order of posting does not matter to an average)."""
+        if len(brands):
+            np.add.at(self.counts, (brands, stars), 1)
 
     def count(self, brand: int) -> int:
-        return len(self.stars[brand])
-
-    def recent(self, brand: int, read: int) -> tuple[int, float]:
-        """(number of reviews there are, mean stars of the ``read`` most recent)."""
-        cum, n = self.cumulative[brand], len(self.stars[brand])
-        k = min(n, read)
-        return n, ((cum[n] - cum[n - k]) / k if k else rules.NEUTRAL_STARS)
+        return int(self.counts[brand].sum())
 
     def rating(self, brand: int) -> float:
-        return float(rules.public_rating(self.cumulative[brand][-1], self.count(brand), self.prior_count))
+        """The displayed average rating (0 while there is no review)."""
+        counts = self.counts[brand]
+        return float(rules.displayed_rating(float(counts @ np.arange(6)), int(counts.sum())))
+
+    def displayed(self) -> list[tuple[int, float]]:
+        """(count, displayed rating) of every brand, as a researcher sees them today."""
+        return [(self.count(b), self.rating(b)) for b in range(len(self.counts))]
 
 
 def resolve_params(scenario: Scenario | Params | str | Path | None, seed: int | None = None,
@@ -112,31 +113,69 @@ class Market(mesa.Model):
                                       params["network.file"], fast=self.FAST_NETWORK)
         n = self.contacts.size  # an edge-list file says how many consumers there are
         self._init_population(n)
-        self.reviews = ReviewPool(self.n_brands, params["reviews.prior_count"])
+        self.reviews = ReviewPool(self.n_brands)
         self.adopters = 0
-        self.need_probability = rules.leave_probability(params["journey.purchase_cycle_days"])
         self.leave_research = rules.leave_probability(params["journey.research_days"])
         self.leave_experience = rules.leave_probability(params["journey.experience_days"])
+        memory = params["awareness.memory_days"]
+        self.forget_chance = rules.leave_probability(memory) if memory > 0 else 0.0
         self.choice_weights = dict(
             reference_price=params["market.reference_price"],
             attitude_weight=params["choice.attitude_weight"], price_weight=params["choice.price_weight"],
             loyalty_bonus=params["choice.loyalty_bonus"], walk_away_utility=params["choice.walk_away_utility"])
-        self._apply_events(0)
+        # What the market remembers from day to day: recent experiences by stars (for the talk weights),
+        # and the last days' sales and conversation per brand (for market share and net sentiment).
+        self.star_recent = np.zeros(6)
+        self.recent_sales: deque = deque(maxlen=params["market.share_window"])
+        self.recent_talk: deque = deque(maxlen=SENTIMENT_WINDOW)
+        # Next purchases after a satisfied experience: [resolved complaint?][same brand?] (validation).
+        self.rebuys_after = np.zeros((2, 2), dtype=np.int64)
+        self.day_number = 0
         self._init_consumers()
         self._update_levers()
+        if not params["market.new_category"]:
+            for day in range(-params["market.burn_in_days"], 0):
+                self._run_day(day)
+        self.day_number = 0
+        if self._apply_events(0):
+            self._update_levers()
         self._start_record()
 
     def _init_consumers(self) -> None:
         """The engine's consumers at day 0, built on the shared population arrays."""
         raise NotImplementedError
 
+    def _live_day(self) -> None:
+        """The engine's day: every consumer acts on its stage; tonight, what was shared is delivered."""
+        raise NotImplementedError
+
     def _start_record(self) -> None:
         """The recorder, the DataCollector of the recorded columns, and day 0's row."""
-        self.recorder = Recorder(self.brand_names, self.params["market.share_window"])
-        self.day = DayCounts(self.n_brands)
-        self.today: dict = {}
+        self.recorder = Recorder(self.brand_names)
+        self.day = DayCounts(self.n_brands)  # day 0 is the starting state: nothing happened on it yet
+        self.reviews_before = self.reviews.counts.copy()
         self.datacollector = mesa.DataCollector(
             model_reporters={c: (lambda m, c=c: m.today[c]) for c in columns(self.brand_names)})
+        self._collect()
+
+    def _run_day(self, day: int) -> None:
+        """One day, recorded or not (burn-in): the talk weights of the recent experiences, the engine's
+        day, forgetting, and what the day adds to the market's memory."""
+        self.day_number = day
+        self.day = DayCounts(self.n_brands)
+        self.talk_weight = rules.talk_weights(self.star_recent, self.params["sharing.extremity"])
+        self.reviews_before = self.reviews.counts.copy()
+        self._live_day()
+        self._forget()
+        d = self.day
+        self.star_recent += np.asarray(d.experience_stars) - self.star_recent / STAR_MEMORY_DAYS
+        self.recent_sales.append(d.purchases)
+        self.recent_talk.append((d.shares_positive, d.shares_negative))
+
+    def step(self) -> None:
+        if self._apply_events(self.steps):
+            self._update_levers()
+        self._run_day(self.steps)
         self._collect()
 
     # --- building day 0 ----------------------------------------------------------
@@ -157,15 +196,22 @@ class Market(mesa.Model):
                            else p[f"channels.{channel}.reach"])
         self.attention = rules.attention(mix, reach)
         self.meeting = rules.meeting_probability(p["wom.reach"], self.attention)
-        # Draw the dissatisfied customer's chance of sharing, m x propensity, below 1: the 4x rule then
-        # holds exactly for everyone, with the satisfied sharing at base_propensity on average.
-        scale = max(1.0, p["sharing.negative_multiplier"])
-        self.propensity = self._trait(p["sharing.base_propensity"] * scale, n) / scale
+        # Personal sharing propensities: a minority of heavy sharers (seed 000: few people share), drawn
+        # independently of the negative multiplier, with the population's mean at base_propensity.
+        heavy_share, heavy_factor = p["sharing.heavy_share"], p["sharing.heavy_factor"]
+        heavy = rng.random(n) < heavy_share
+        self.propensity = (p["sharing.base_propensity"] * np.where(heavy, heavy_factor, 1.0)
+                           / (1.0 + heavy_share * (heavy_factor - 1.0)))
         self.susceptibility = self._trait(p["population.susceptibility"], n)
+        # Category purchase rates relative to the mean, Gamma-distributed (NBD; mean 1).
+        cv = p["journey.rate_heterogeneity"]
+        self.rate = rng.gamma(1.0 / cv**2, cv**2, size=n) if cv > 0 else np.ones(n)
+        self.need_chance = rules.need_probability(self.rate, p["journey.purchase_cycle_days"])
         self.aware = np.zeros((n, b), dtype=bool)
         self.attitude = np.zeros((n, b))
         self.expectation = np.zeros((n, b))
         self.purchases = np.zeros((n, b), dtype=np.int64)
+        self.last_ad = np.full((n, b), NEVER, dtype=np.int64)  # the day one last saw each brand's ads
         self.ad_exposure = np.zeros((n, b))
         for j, levers in enumerate(self.levers):
             self.aware[:, j] = rng.random(n) < levers["initial_awareness"]
@@ -201,6 +247,26 @@ class Market(mesa.Model):
             changed = True
         return changed
 
+    def _forget(self) -> None:
+        """Awareness fades: each day each (consumer, brand) pair is forgotten with the memory's daily chance,
+        unless the consumer has bought the brand (one's own experience stays in mind)."""
+        if not self.forget_chance:
+            return
+        flat = bernoulli_picks(self.rng, self.aware.size, self.forget_chance)
+        flat = flat[self.aware.reshape(-1)[flat] & (self.purchases.reshape(-1)[flat] == 0)]
+        if len(flat):
+            self._unknow(flat)
+
+    def _unknow(self, flat: np.ndarray) -> None:
+        """Forget (consumer, brand) pairs, by index into the flat (consumers x brands) arrays."""
+        self.aware.reshape(-1)[flat] = False
+        self.attitude.reshape(-1)[flat] = 0.0
+
+    def hype_for(self, ids, brand):
+        """The advertised promise each consumer holds of a brand: its hype, if its ads were seen lately."""
+        seen = rules.hype_seen(self.last_ad[ids, brand], self.day_number, self.params["ads.hype_days"])
+        return np.where(seen, np.asarray(self.hype)[brand], 0.0)
+
     def _collect(self) -> None:
         self.today = self.recorder.row(self)
         self.datacollector.collect(self)
@@ -225,7 +291,7 @@ class MarketModel(Market):
         self.outbox: list[tuple] = []
         self.consumers = [
             Consumer(self, i, bool(self.young[i]), float(self.attention[i]), float(self.propensity[i]),
-                     float(self.susceptibility[i]))
+                     float(self.susceptibility[i]), float(self.need_chance[i]))
             for i in range(self.contacts.size)]
 
     def _levers_changed(self) -> None:
@@ -257,16 +323,13 @@ class MarketModel(Market):
 
     # --- one day -------------------------------------------------------------------
 
-    def step(self) -> None:
-        if self._apply_events(self.steps):
-            self._update_levers()
-        self.day = DayCounts(self.n_brands)
+    def _live_day(self) -> None:
         # Every consumer acts once a day. The order does not matter: what is shared today is heard
         # tomorrow. (A plain loop over the agents: Mesa's AgentSet.do costs more than the dormant's day.)
+        self.displayed_reviews = self.reviews.displayed()
         for consumer in self.consumers:
             consumer.step()
         self._deliver()
-        self._collect()
 
     def record_purchase(self, brand: int, retained: bool, first: bool) -> None:
         day = self.day
@@ -278,7 +341,7 @@ class MarketModel(Market):
             day.acquisitions[brand] += 1
         self.adopters += first
 
-    def tell(self, teller: int, brand: int, stars: float, satisfied: bool, private: bool,
+    def tell(self, teller: int, brand: int, stars: int, satisfied: bool, private: bool,
              public: bool) -> None:
         """A shared experience, counted once whatever the channels; delivered tonight."""
         if satisfied:

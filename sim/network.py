@@ -185,11 +185,26 @@ def bernoulli_picks(rng: np.random.Generator, count: int, chance: float) -> np.n
         return np.empty(0, dtype=np.int64)
     if chance >= 1:
         return np.arange(count, dtype=np.int64)
+    # Geometric gaps by inversion, in floating point: a tiny chance gives gaps far beyond ``count``
+    # (NumPy's integer geometric draws overflow there), capped before they become integers.
+    scale = -1.0 / np.log1p(-chance)
     expected = count * chance
     batch = int(min(expected + 5 * expected ** 0.5 + 16, 2**26))
-    picks = np.cumsum(rng.geometric(chance, batch)) - 1
+
+    def gaps() -> np.ndarray:
+        with np.errstate(over="ignore"):  # an infinite gap is a gap past the end
+            gap = np.minimum(rng.standard_exponential(batch) * scale, count + 1.0)
+        return np.maximum(np.ceil(gap), 1.0).astype(np.int64)
+
+    def steps(start: int) -> np.ndarray:
+        """Positions after ``start``, up to the first past the end (whose sum cannot overflow)."""
+        gap = gaps()
+        keep = np.searchsorted(np.cumsum(gap, dtype=float), count - start, side="right") + 1
+        return np.cumsum(gap[:keep]) + start
+
+    picks = steps(-1)
     while picks[-1] < count:
-        picks = np.concatenate([picks, np.cumsum(rng.geometric(chance, batch)) + picks[-1]])
+        picks = np.concatenate([picks, steps(int(picks[-1]))])
     return picks[:np.searchsorted(picks, count)]
 
 

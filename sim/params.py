@@ -30,6 +30,9 @@ class Param:
     high: float | None = None
     low_open: bool = False  # True: the value must be strictly above `low`
     choices: tuple[str, ...] | None = None
+    # Where the default comes from: a seed document ("seed 003"), a named study, or "assumption"
+    # (then it is a parameter a user should calibrate). docs/ODD.md gives the reasoning.
+    source: str = ""
 
     def expected(self) -> str:
         """What a valid value looks like, for error messages."""
@@ -38,22 +41,22 @@ class Param:
         name = {int: "an integer", float: "a number", bool: "true or false",
                 str: "a string", list: "a list of names"}[self.kind]
         if self.low is not None and self.high is not None:
-            return f"{name} in [{self.low:g}, {self.high:g}]"
+            return f"{name} in {'(' if self.low_open else '['}{self.low:g}, {self.high:g}]"
         if self.low is not None:
             return f"{name} {'>' if self.low_open else '>='} {self.low:g}"
         return name
 
 
-def _prob(default: float, help: str) -> Param:
-    return Param(default, float, help, 0.0, 1.0)
+def _prob(default: float, help: str, source: str) -> Param:
+    return Param(default, float, help, 0.0, 1.0, source=source)
 
 
-def _pos(default: float, help: str, kind: type = float) -> Param:
-    return Param(default, kind, help, 0.0, None, low_open=True)
+def _pos(default: float, help: str, source: str, high: float, kind: type = float) -> Param:
+    return Param(default, kind, help, 0.0, high, low_open=True, source=source)
 
 
-def _nonneg(default: float, help: str, kind: type = float) -> Param:
-    return Param(default, kind, help, 0.0)
+def _nonneg(default: float, help: str, source: str, high: float, kind: type = float) -> Param:
+    return Param(default, kind, help, 0.0, high, source=source)
 
 
 ENGINES = ("agent", "array")
@@ -61,84 +64,162 @@ NETWORK_KINDS = ("small_world", "scale_free", "random", "complete", "file")
 STAGES = ("dormant", "stimulus", "zmot", "fmot", "smot", "umot")
 CHANNELS = ("computer", "smartphone", "press_mail", "in_person")
 
+A = "assumption"
+MAX_POPULATION = 10_000_000  # the array engine's ceiling on this kind of machine (24 GB)
+MAX_DAYS = 36_500  # a century of days
+MAX_MONEY = 1e9
+
 # Global parameters, by dotted key.
 SCHEMA: dict[str, Param] = {
-    "steps": _pos(365, "days to simulate (a step is one day)", int),
-    "seed": _nonneg(42, "seed of the random number generator", int),
+    "steps": _pos(365, "days to simulate (a step is one day)", "a year: the horizon of a brand plan",
+                  MAX_DAYS, int),
+    "seed": _nonneg(42, "seed of the random number generator", "any number", 2**63 - 1, int),
     "engine": Param("agent", str, "agent: one Mesa agent a consumer (to read and watch); array: the "
                                   "population in NumPy arrays (millions of consumers, thousands of runs)",
-                    choices=ENGINES),
+                    choices=ENGINES, source="the per-agent engine is the reference"),
     # population
-    "population.size": _pos(2000, "number of consumers", int),
-    "population.young_share": _prob(0.2, "share of consumers aged 18-24 (assumption)"),
-    "population.checks_per_day": _pos(26.6, "smartphone checks a day, 25+ (seed 003)"),
-    "population.young_checks_multiplier": _pos(2.0, "18-24 check their phone this many times as often (seed 003)"),
-    "population.susceptibility": _prob(0.5, "mean weight a consumer gives others' experiences"),
-    "population.trait_concentration": _pos(10.0, "Beta concentration of personal traits around their means"),
-    "population.channel_mix.computer": _nonneg(0.30, "weight of the computer screen in the channel mix (seed 004)"),
-    "population.channel_mix.smartphone": _nonneg(0.45, "weight of the smartphone in the channel mix (seed 004)"),
-    "population.channel_mix.press_mail": _nonneg(0.10, "weight of press and mail in the channel mix (seed 004)"),
-    "population.channel_mix.in_person": _nonneg(0.15, "weight of in-person and phone contact (seed 004)"),
-    "population.channel_concentration": _pos(20.0, "Dirichlet concentration of personal channel mixes"),
-    "channels.computer.reach": _nonneg(1.0, "daily reach of the computer screen, relative"),
-    "channels.press_mail.reach": _nonneg(0.5, "daily reach of press and mail, relative"),
-    "channels.in_person.reach": _nonneg(1.0, "daily reach of in-person and phone contact, relative"),
+    "population.size": _pos(2000, "number of consumers", "small enough to watch, large enough for "
+                                  "stable shares", MAX_POPULATION, int),
+    "population.young_share": _prob(0.2, "share of consumers aged 18-24", A),
+    "population.checks_per_day": _pos(26.6, "smartphone checks a day, 25+", "seed 003", 1000.0),
+    "population.young_checks_multiplier": _pos(2.0, "18-24 check their phone this many times as often",
+                                               "seed 003", 100.0),
+    "population.susceptibility": _prob(0.5, "mean weight a consumer gives others' experiences",
+                                       "seed 002 (people like me weigh more); level: " + A),
+    "population.trait_concentration": _pos(10.0, "Beta concentration of susceptibility around its mean", A,
+                                           1e6),
+    "population.channel_mix.computer": _nonneg(0.30, "weight of the computer screen in the channel mix",
+                                               "seed 004 (channels); weights: " + A, 1.0),
+    "population.channel_mix.smartphone": _nonneg(0.45, "weight of the smartphone in the channel mix",
+                                                 "seed 004 (channels); weights: " + A, 1.0),
+    "population.channel_mix.press_mail": _nonneg(0.10, "weight of press and mail in the channel mix",
+                                                 "seed 004 (channels); weights: " + A, 1.0),
+    "population.channel_mix.in_person": _nonneg(0.15, "weight of in-person and phone contact",
+                                                "seed 004 (channels); weights: " + A, 1.0),
+    "population.channel_concentration": _pos(20.0, "Dirichlet concentration of personal channel mixes", A,
+                                             1e6),
+    "channels.computer.reach": _nonneg(1.0, "daily reach of the computer screen, relative", A, 100.0),
+    "channels.press_mail.reach": _nonneg(0.5, "daily reach of press and mail, relative", A, 100.0),
+    "channels.in_person.reach": _nonneg(1.0, "daily reach of in-person and phone contact, relative", A, 100.0),
     # network
-    "network.kind": Param("small_world", str, "social network of consumers", choices=NETWORK_KINDS),
+    "network.kind": Param("small_world", str, "social network of consumers", choices=NETWORK_KINDS,
+                          source="Goldenberg, Libai & Muller (2001): local ties with a few weak ones"),
     "network.mean_degree": _pos(10.0, "mean number of contacts (small world: the nearest even number, "
-                                      "at least 2; complete: a story's mean audience)"),
-    "network.rewiring": _prob(0.1, "small-world rewiring probability"),
-    "network.file": Param("", str, "edge-list file, relative to the scenario file (kind = 'file')"),
+                                      "at least 2; complete: a story's mean audience)", A, 10_000.0),
+    "network.rewiring": _prob(0.1, "small-world rewiring probability (weak ties)",
+                              "Goldenberg, Libai & Muller (2001); level: " + A),
+    "network.file": Param("", str, "edge-list file, relative to the scenario file (kind = 'file')",
+                          source="the user's data"),
     # market
-    "market.brands": Param(["ours", "theirs"], list, "names of the brands on the market"),
-    "market.new_category": Param(False, bool, "consumers who never bought have no purchase cycle (new product)"),
-    "market.share_window": _pos(28, "days over which market share is measured", int),
-    "market.reference_price": _pos(10.0, "category reference price for the choice"),
+    "market.brands": Param(["ours", "theirs"], list, "names of the brands on the market",
+                           source="two brands: the smallest market with a choice"),
+    "market.new_category": Param(False, bool, "a new product: consumers who never bought have no purchase "
+                                              "cycle, and the run starts from day 0 with no burn-in",
+                                 source="Bass (1969)"),
+    "market.burn_in_days": _nonneg(365, "days simulated before day 0 and not recorded, so that a run starts "
+                                        "from a settled market (not for a new category)",
+                                   "a year: several purchase cycles and the awareness memory", MAX_DAYS, int),
+    "market.share_window": _pos(28, "days over which market share is measured", "four weeks, as trackers "
+                                                                                "report", MAX_DAYS, int),
+    "market.reference_price": _pos(10.0, "category reference price for the choice", A, MAX_MONEY),
     # journey
-    "journey.purchase_cycle_days": _pos(60.0, "mean days between needs (category purchase cycle)"),
-    "journey.research_days": Param(2.0, float, "mean days spent researching (ZMOT)", 1.0),
-    "journey.experience_days": Param(7.0, float, "mean days of use before judging (SMOT)", 1.0),
-    "journey.ad_trigger": _prob(0.05, "chance that an ad seen starts a dormant consumer's journey"),
-    "journey.discovery": _prob(0.65, "chance research reveals a brand one did not know (seed 003: 65 %)"),
-    "journey.loyal_skip_research": _prob(0.5, "chance a satisfied customer rebuys without researching"),
+    "journey.purchase_cycle_days": _pos(60.0, "mean days between needs (category purchase cycle)",
+                                        "seed 000 (weeks to months); level: " + A, 3650.0),
+    "journey.rate_heterogeneity": _nonneg(1.0, "coefficient of variation of consumers' purchase rates "
+                                               "(Gamma: NBD; 0: everyone on the same cycle)",
+                                          "Ehrenberg's NBD (shape k = 1/cv^2 = 1; fitted k: 0.3-2)", 10.0),
+    "journey.research_days": Param(2.0, float, "mean days spent researching (ZMOT)", 1.0, 365.0,
+                                   source="seed 004 (several touches); " + A),
+    "journey.experience_days": Param(7.0, float, "mean days of use before judging (SMOT)", 1.0, 365.0,
+                                     source=A),
+    "journey.ad_trigger": _prob(0.05, "chance that an ad seen starts a dormant consumer's journey",
+                                "seed 004 (ads in micro-moments); level: " + A),
+    "journey.discovery": _prob(0.65, "chance research reveals a brand one did not know",
+                               "seed 003: 65 % look for the most relevant product, not a known brand"),
+    "journey.loyal_skip_research": _prob(0.5, "chance a satisfied customer rebuys without researching",
+                                         "Court et al. (2009): the loyalty loop; level: " + A),
+    "awareness.memory_days": _nonneg(180.0, "mean days a brand stays in mind without a reminder (ad, story, "
+                                            "research) for one who never bought it; 0: never forgotten",
+                                     A, 36500.0),
     # sharing (UMOT)
-    "sharing.base_propensity": _prob(0.1, "mean chance a satisfied customer shares spontaneously (seed 000)"),
-    "sharing.negative_multiplier": _nonneg(4.0, "dissatisfied customers share this many times as often (seed 000)"),
-    "sharing.public_fraction": _prob(0.3, "share of spontaneous stories also posted as a public review"),
+    "sharing.base_propensity": _prob(0.04, "mean chance a satisfied customer shares spontaneously",
+                                     "seed 000 (few share); level: " + A),
+    "sharing.negative_multiplier": _nonneg(4.0, "dissatisfied customers share this many times as often, "
+                                                "per experience", "seed 000", 100.0),
+    "sharing.heavy_share": _prob(0.1, "share of consumers who are heavy sharers",
+                                 "seed 000 (few people share); Keller & Fay: about 1 in 10 are influentials"),
+    "sharing.heavy_factor": Param(3.0, float, "a heavy sharer shares this many times as often as others",
+                                  1.0, 100.0, source=A),
+    "sharing.extremity": _nonneg(1.0, "extra talk per star of distance from 'as expected' (the delighted "
+                                      "and the angry talk most)",
+                                 "Anderson (1998): asymmetric U; level: " + A, 100.0),
+    "sharing.public_fraction": _prob(0.3, "share of spontaneous stories also posted as a public review",
+                                     "seed 000 (public and private channels); level: " + A),
     # word of mouth and reviews (ZMOT)
-    "wom.reach": _prob(0.5, "chance a contact meets a story, per unit of attention (social media)"),
-    "wom.weight": _prob(0.3, "attitude move per story heard, times susceptibility"),
-    "wom.trigger": _prob(0.1, "chance a story heard starts a dormant consumer's journey"),
-    "reviews.read": _pos(10, "recent public reviews read per brand in research", int),
-    "reviews.weight": _prob(0.3, "attitude move from reading reviews, times susceptibility"),
-    "reviews.prior_count": _nonneg(5.0, "neutral (3-star) pseudo-reviews in the public rating"),
-    "ads.persuasion": _prob(0.02, "attitude move toward +1 per ad seen"),
-    "ads.hype": _nonneg(0.5, "rise of expectation per unit of the brand's ad intensity"),
+    "wom.reach": _prob(0.5, "chance a contact meets a story, per unit of attention (social media)",
+                       "seed 000 (met by chance); level: " + A),
+    "wom.weight": _prob(0.3, "attitude move per story heard, times susceptibility",
+                        "seeds 002, 003 (one's circle is trusted); level: " + A),
+    "wom.trigger": _prob(0.1, "chance a story heard starts a dormant consumer's journey", A),
+    "reviews.weight": _prob(0.3, "attitude move from reading many reviews, times susceptibility",
+                            "seed 000 (found on purpose); level: " + A),
+    "reviews.half_count": _pos(20.0, "reviews at which reading them has half its full weight (volume "
+                                     "matters, with diminishing returns)",
+                               "You, Vadakkepatt & Joshi (2015): volume elasticity; level: " + A, 1e9),
+    "reviews.reference_rating": Param(4.2, float, "displayed rating readers take as ordinary", 1.0, 5.0,
+                                      source="Hu, Pavlou & Zhang (2009); Schoenmuller, Netzer & Stahl (2020): "
+                                             "platform means around 4.2"),
+    "reviews.rating_scale": _pos(0.8, "stars above (below) the ordinary that read as fully good (bad)", A,
+                                 4.0),
+    "ads.persuasion": _prob(0.02, "attitude move toward +1 per ad seen",
+                            "Sethuraman, Tellis & Briesch (2011): short-term elasticity 0.12; level: " + A),
+    "ads.hype": _nonneg(0.5, "rise of expectation per unit of the brand's ad intensity, for those who saw its "
+                             "ads", "Oliver (1980): promises raise the bar; level: " + A, 100.0),
+    "ads.hype_days": _nonneg(30.0, "days an ad's promise stays in mind", A, 3650.0),
     # experience (SMOT)
-    "expectation.neutral": _prob(0.5, "expected quality with a neutral attitude and no hype"),
-    "expectation.attitude_weight": _prob(0.25, "rise of expectation per unit of attitude"),
-    "experience.tolerance": _prob(0.05, "zone of tolerance below expectation that still satisfies"),
-    "experience.weight": _prob(0.5, "attitude move from one's own experience"),
-    "experience.recovered_rating": Param(4.0, float, "stars given after a successful service recovery", 1.0, 5.0),
+    "expectation.neutral": _prob(0.5, "expected quality with a neutral attitude and no hype", A),
+    "expectation.attitude_weight": _prob(0.25, "rise of expectation per unit of attitude",
+                                         "Oliver (1980); level: " + A),
+    "experience.tolerance": _prob(0.2, "zone of tolerance below expectation that still satisfies",
+                                  "Zeithaml, Berry & Parasuraman (1993); width set so that about 8 % of "
+                                  "experiences disappoint (East, Hammond & Wright 2007: 3:1 word of mouth)"),
+    "experience.delight": _prob(0.1, "how far above expectation an experience earns 5 stars", A),
+    "experience.star_step": Param(0.1, float, "shortfall below the zone of tolerance that costs one more "
+                                               "star", 0.0, 1.0, low_open=True, source=A),
+    "experience.weight": _prob(0.5, "attitude move from one's own experience", A),
+    "experience.recovered_rating": Param(4, int, "stars given after a complaint was resolved", 1, 5,
+                                         source="de Matos, Henrique & Rossi (2007): recovery restores "
+                                                "satisfaction, no more"),
+    "service.complaint_rate": _prob(0.3, "chance a dissatisfied customer complains",
+                                    "TARP (1986), de Matos et al. (2007): most never complain"),
     # choice (FMOT)
-    "choice.attitude_weight": _nonneg(3.0, "utility per unit of attitude"),
-    "choice.price_weight": _nonneg(2.0, "utility lost per unit of log price over the reference"),
-    "choice.loyalty_bonus": _nonneg(0.5, "utility of the brand one was satisfied with last time"),
-    "choice.walk_away_utility": Param(-1.0, float, "utility of buying nothing"),
+    "choice.attitude_weight": _nonneg(3.0, "utility per unit of attitude", A, 100.0),
+    "choice.price_weight": _nonneg(6.0, "utility lost per unit of log price over the reference",
+                                   "Bijmolt, van Heerde & Pieters (2005): mean elasticity -2.6", 100.0),
+    "choice.loyalty_bonus": _nonneg(0.5, "utility of the brand one was satisfied with last time",
+                                    "Guadagni & Little (1983): brand loyalty in choice; level: " + A, 100.0),
+    "choice.walk_away_utility": Param(-1.0, float, "utility of buying nothing", -100.0, 100.0, source=A),
 }
 
 # Brand levers: every brand has these, with these defaults.
 BRAND_SCHEMA: dict[str, Param] = {
-    "quality": _prob(0.65, "mean experience the product delivers, 0 (awful) to 1 (perfect) (seed 001)"),
-    "quality_spread": _nonneg(0.15, "standard deviation of the experience"),
-    "price": _pos(10.0, "price per purchase"),
-    "ad_intensity": _nonneg(0.02, "expected ad exposures a day per unit of attention"),
-    "review_prompting": _prob(0.0, "chance a customer who did not share posts a prompted review (seed 000)"),
-    "service_recovery": _prob(0.2, "chance customer service turns a bad experience round (seeds 001, 004)"),
-    "acquisition_cost": _nonneg(50.0, "cost of winning a new customer (seed 003: 3-7x retention)"),
-    "retention_cost": _nonneg(10.0, "cost of keeping a customer (seed 003)"),
-    "initial_awareness": _prob(0.5, "share of consumers aware of the brand on day 0"),
-    "initial_attitude": Param(0.1, float, "mean attitude of aware consumers on day 0", -1.0, 1.0),
+    "quality": _prob(0.65, "mean experience the product delivers, 0 (awful) to 1 (perfect)",
+                     "seed 001 (total quality); level: " + A),
+    "quality_spread": _nonneg(0.15, "standard deviation of the experience", A, 1.0),
+    "failure_rate": _prob(0.02, "chance the product fails outright (a defect, a wrong delivery)",
+                          "seed 001 (total quality); level: " + A + " (defect and return rates of a few %)"),
+    "price": _pos(10.0, "price per purchase", A, MAX_MONEY),
+    "ad_intensity": _nonneg(0.02, "expected ad exposures a day per unit of attention", A, 100.0),
+    "review_prompting": _prob(0.0, "chance a customer who did not share posts a review when asked",
+                              "seed 000 (Amazon, Booking reminders)"),
+    "service_recovery": _prob(0.5, "share of complaints the brand's service resolves",
+                              "seeds 001, 004; level: " + A),
+    "acquisition_cost": _nonneg(50.0, "cost of winning a new customer", "seed 003: 3-7x retention",
+                                MAX_MONEY),
+    "retention_cost": _nonneg(10.0, "cost of keeping a customer", "seed 003", MAX_MONEY),
+    "initial_awareness": _prob(0.5, "share of consumers aware of the brand before the burn-in", A),
+    "initial_attitude": Param(0.1, float, "mean attitude of aware consumers before the burn-in", -1.0, 1.0,
+                              source=A),
 }
 
 EVENT_KEYS = ("day", "brand", "lever", "value")

@@ -8,10 +8,9 @@ public review count, walk-aways, service recoveries).
 
 from __future__ import annotations
 
-from collections import deque
-
 import numpy as np
 
+from . import rules
 from .params import STAGES
 
 STAGE_COLUMNS = [f"stage_{s}" for s in STAGES]
@@ -19,7 +18,8 @@ TOTAL_COLUMNS = ["purchases", "experiences_satisfied", "experiences_dissatisfied
                  "shares_positive", "shares_negative", "adopters", "walk_aways"]
 BRAND_COLUMNS = ["sentiment", "rating", "aware", "purchases", "market_share", "shares_positive",
                  "shares_negative", "revenue", "acquisitions", "retentions", "acquisition_cost",
-                 "retention_cost", "reviews", "recoveries"]
+                 "retention_cost", "reviews", "recoveries", "attitude", "complaints",
+                 "stars_1", "stars_2", "stars_3", "stars_4", "stars_5"]
 
 
 def columns(brands: list[str]) -> list[str]:
@@ -38,28 +38,31 @@ class DayCounts:
         self.retentions = [0] * n_brands
         self.shares_positive = [0] * n_brands
         self.shares_negative = [0] * n_brands
+        self.complaints = [0] * n_brands
         self.recoveries = [0] * n_brands
+        self.experience_stars = [0] * 6  # today's experiences by stars (index 1-5), every brand
         self.satisfied = 0
         self.dissatisfied = 0
         self.walk_aways = 0
 
-    def count_experience(self, satisfied: bool) -> None:
+    def count_experience(self, satisfied: bool, stars: int) -> None:
         if satisfied:
             self.satisfied += 1
         else:
             self.dissatisfied += 1
+        self.experience_stars[stars] += 1
 
 
 class Recorder:
-    """Turns the population's state and the day's counts into one row.
+    """Turns the population's state, the day's counts and the market's recent memory into one row.
 
-    It reads the model through ``stage_counts()``, ``aware_attitude()`` and ``size``, so that either
-    engine keeps those figures in its own way (the array engine as running counts and sums).
+    It reads the model through ``stage_counts()``, ``aware_attitude()``, ``size``, the review pool and
+    the market's rolling windows (``recent_sales``, ``recent_talk``), so that either engine keeps
+    those figures in its own way (the array engine as running counts and sums).
     """
 
-    def __init__(self, brands: list[str], share_window: int):
+    def __init__(self, brands: list[str]):
         self.brands = brands
-        self.window: deque = deque(maxlen=share_window)
 
     def row(self, model) -> dict:
         brands, day = self.brands, model.day
@@ -71,12 +74,14 @@ class Recorder:
                    shares_positive=sum(day.shares_positive), shares_negative=sum(day.shares_negative),
                    adopters=model.adopters, walk_aways=day.walk_aways)
         aware_count, attitude_sum = model.aware_attitude()
-        # Sentiment: mean attitude of those aware of the brand (0, neutral, when nobody is).
-        sentiment = np.divide(attitude_sum, aware_count, out=np.zeros(len(brands)),
-                              where=aware_count > 0)
-        self.window.append(day.purchases)
-        bought = np.sum(self.window, axis=0)
+        # Attitude: the mean hidden attitude of those aware of the brand (0, neutral, when nobody is).
+        attitude = np.divide(attitude_sum, aware_count, out=np.zeros(len(brands)), where=aware_count > 0)
+        # Net sentiment: what was said about the brand over the last 28 days, as social listening reports.
+        talk = np.sum(model.recent_talk, axis=0) if model.recent_talk else np.zeros((2, len(brands)))
+        sentiment = rules.net_sentiment(talk[0], talk[1])
+        bought = np.sum(model.recent_sales, axis=0) if model.recent_sales else np.zeros(len(brands))
         share = bought / bought.sum() if bought.sum() else np.zeros(len(brands))
+        posted = model.reviews.counts - model.reviews_before
         size = model.size
         for b, name in enumerate(brands):
             levers = model.levers[b]
@@ -94,4 +99,8 @@ class Recorder:
             row[f"retention_cost_{name}"] = float(day.retentions[b] * levers["retention_cost"])
             row[f"reviews_{name}"] = model.reviews.count(b)
             row[f"recoveries_{name}"] = day.recoveries[b]
+            row[f"attitude_{name}"] = float(attitude[b])
+            row[f"complaints_{name}"] = day.complaints[b]
+            for stars in range(1, 6):
+                row[f"stars_{stars}_{name}"] = int(posted[b, stars])
         return row

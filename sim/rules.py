@@ -15,8 +15,13 @@ import math
 
 import numpy as np
 
-NEUTRAL_STARS = 3.0  # a review of 3 stars on a 1-5 scale says "as expected"
-RATING_SCALE = 0.15  # disconfirmation that moves a rating by ~1.5 stars
+# What a story or a review of 1-5 stars says about a brand on the attitude scale (index: stars; 0 unused).
+# A met or exceeded expectation is a good experience (4-5 stars, positive); 1-3 stars fell short of it.
+STAR_SIGNAL = (0.0, -1.0, -0.75, -0.5, 0.5, 1.0)
+# How far each rating is from the line between met and not met, in stars: the extremes talk most
+# (Anderson 1998, an asymmetric U) and post most (Hu, Pavlou & Zhang 2009: under-reporting bias).
+STAR_EXTREMITY = (0.0, 2.0, 1.0, 0.0, 0.0, 1.0)
+SATISFIED_STARS = 4  # 4 or 5 stars: the expectation was met
 
 
 def _clip(x, low, high):
@@ -89,19 +94,31 @@ def move_attitude(attitude, signal, weight):
 
 
 def stars_signal(stars):
-    """What a rating of 1-5 stars says about a brand, on the attitude scale [-1, 1]."""
-    return (stars - NEUTRAL_STARS) / 2.0
+    """What a rating of 1-5 whole stars says about a brand, on the attitude scale [-1, 1]."""
+    if isinstance(stars, (int, np.integer)):
+        return STAR_SIGNAL[stars]
+    return np.asarray(STAR_SIGNAL)[stars]
 
 
-def public_rating(star_sum, count, prior_count):
-    """A brand's public rating: the mean of its reviews with neutral pseudo-reviews (Bayesian average)."""
-    return (NEUTRAL_STARS * prior_count + star_sum) / (prior_count + count) if (prior_count + count) else \
-        NEUTRAL_STARS
+def displayed_rating(star_sum, count):
+    """The average rating a platform displays: the mean of every review posted (0 while there is none)."""
+    return star_sum / count if count else 0.0
 
 
-def review_weight(weight, susceptibility, available, read):
-    """How much reading a brand's reviews moves an attitude: fewer reviews, less weight."""
-    return weight * susceptibility * _clip(available / read, 0.0, 1.0)
+def rating_signal(rating, reference, scale):
+    """What a displayed rating says, read against the ratings one is used to seeing (about 4.2 stars)."""
+    return _clip((rating - reference) / scale, -1.0, 1.0)
+
+
+def review_weight(weight, susceptibility, count, half_count):
+    """How much reading a brand's reviews moves an attitude: more reviews weigh more, with diminishing
+    returns (half the full weight at ``half_count`` reviews; none with no review)."""
+    return weight * susceptibility * (count / (count + half_count))
+
+
+def hype_seen(last_ad_day, today, hype_days):
+    """Whether a brand's advertised promise is in mind: its ads were seen in the last ``hype_days`` days."""
+    return today - last_ad_day <= hype_days
 
 
 def expectation(attitude, hype, neutral, attitude_weight):
@@ -156,9 +173,13 @@ def pick(probabilities, u):
 
 # --- SMOT: experience against expectation ------------------------------------------
 
-def experience(quality, spread, z):
-    """Experienced quality (0-1): the brand's mean quality plus its spread times a normal draw ``z``."""
-    return _clip(quality + spread * z, 0.0, 1.0)
+def experience(quality, spread, z, failed):
+    """Experienced quality (0-1): the brand's mean quality plus its spread times a normal draw ``z``; 0 when
+    the product failed outright (a defect, a lost parcel: the bad tail of total quality, seed 001)."""
+    lived = _clip(quality + spread * z, 0.0, 1.0)
+    if isinstance(lived, float):
+        return 0.0 if failed else lived
+    return np.where(failed, 0.0, lived)
 
 
 def is_satisfied(experience, expectation, tolerance):
@@ -166,26 +187,76 @@ def is_satisfied(experience, expectation, tolerance):
     return experience >= expectation - tolerance
 
 
-def stars(experience, expectation, tolerance):
-    """The rating one would give, 1-5 stars; 3 or more exactly when satisfied."""
-    disconfirmation = (experience - expectation + tolerance) / RATING_SCALE
-    if isinstance(disconfirmation, float):
-        return NEUTRAL_STARS + 2.0 * math.tanh(disconfirmation)
-    return NEUTRAL_STARS + 2.0 * np.tanh(disconfirmation)
+def stars(experience, expectation, tolerance, delight, step):
+    """The whole stars (1-5) one would give: 4 when the expectation was met (within the zone of
+    tolerance), 5 when it was exceeded by ``delight`` or more; 3, 2 or 1 by how many ``step``s the
+    experience fell short of the zone. So 4 or more exactly when satisfied."""
+    gap = experience - expectation
+    if isinstance(gap, float):
+        if gap >= -tolerance:
+            return 5 if gap >= delight else 4
+        short = (-tolerance - gap) / step
+        return 3 if short < 1.0 else 2 if short < 2.0 else 1
+    short = (-tolerance - gap) / step
+    return np.where(gap >= -tolerance, np.where(gap >= delight, 5, 4),
+                    np.where(short < 1.0, 3, np.where(short < 2.0, 2, 1))).astype(np.int8)
+
+
+def service_outcome(satisfied, u_complain, u_resolve, complaint_rate, recovery):
+    """(complained, recovered): a dissatisfied customer complains with ``complaint_rate`` (most do not);
+    the brand resolves a share ``recovery`` of the complaints (seeds 001, 004; de Matos et al. 2007)."""
+    if isinstance(u_complain, float):
+        complained = not satisfied and u_complain < complaint_rate
+        return complained, complained and u_resolve < recovery
+    complained = ~np.asarray(satisfied, dtype=bool) & (u_complain < complaint_rate)
+    return complained, complained & (u_resolve < recovery)
 
 
 # --- UMOT: sharing ---------------------------------------------------------------
 
-def share_probabilities(propensity, satisfied, negative_multiplier, review_prompting):
+def talk_weights(star_counts, extremity):
+    """Relative chance of telling, by stars (index 1-5; 0 unused): the further from the line between
+    met and not met, the more one talks (weight 1 + extremity x distance), scaled to a mean of 1 over
+    the recent satisfied (4-5 stars) and, apart, the recent dissatisfied (1-3 stars) experiences.
+
+    ``star_counts`` (index 1-5) are the recent experiences by stars; each level counts one more, so
+    that a level nobody lived yet still has a weight. The scaling keeps the mean chance of each group
+    where ``share_probabilities`` puts it: extremity decides who talks, not how much a group talks.
+    """
+    weight = 1.0 + extremity * np.asarray(STAR_EXTREMITY)
+    counts = np.asarray(star_counts, dtype=float) + 1.0
+    out = np.zeros(6)
+    for group in (slice(1, SATISFIED_STARS), slice(SATISFIED_STARS, 6)):
+        out[group] = weight[group] * counts[group].sum() / (weight[group] * counts[group]).sum()
+    return out
+
+
+def share_probabilities(propensity, talk_weight, satisfied, negative_multiplier, review_prompting):
     """(spontaneous, prompted): chances of sharing on one's own, or only when the brand asks.
 
-    Dissatisfied customers share spontaneously ``negative_multiplier`` times as
-    often (seed 000: four times); a review-prompt programme (Amazon, Booking)
-    turns some of those who would stay silent into public reviewers.
+    A satisfied customer shares with its personal propensity times the talk weight of its rating; a
+    dissatisfied one ``negative_multiplier`` times as often (seed 000: four times), so that over the
+    population the dissatisfied share exactly that many times as often per experience (while no
+    chance reaches 1). A review-prompt programme (Amazon, Booking) asks those who would stay silent:
+    a share ``review_prompting`` of them posts a review, whatever the rating.
     """
     factor = 1.0 + (negative_multiplier - 1.0) * (1.0 - satisfied)
-    spontaneous = _clip(propensity * factor, 0.0, 1.0)
+    spontaneous = _clip(propensity * talk_weight * factor, 0.0, 1.0)
     return spontaneous, (1.0 - spontaneous) * review_prompting
+
+
+def net_sentiment(positive, negative):
+    """What a social-listening tool reports: (positive - negative) / (positive + negative), 0 if silent."""
+    total = positive + negative
+    if isinstance(total, (int, float)):
+        return (positive - negative) / total if total else 0.0
+    return np.divide(positive - negative, total, out=np.zeros(np.shape(total)), where=total > 0)
+
+
+def need_probability(rate, purchase_cycle_days):
+    """Daily chance that the category need comes round, for a consumer buying ``rate`` times as often as
+    the average (purchase rates are Gamma-distributed across consumers: NBD, Ehrenberg)."""
+    return _clip(rate / purchase_cycle_days, 0.0, 1.0)
 
 
 # --- Economics -------------------------------------------------------------------
