@@ -60,7 +60,13 @@ def test_invariants_hold_whatever_the_parameters(size, kind, multiplier, base, p
         assert table[f"sentiment_{name}"].between(-1, 1).all()
         assert table[f"aware_{name}"].between(0, 1).all()
         assert table[f"market_share_{name}"].between(0, 1).all()
-        assert table[f"rating_{name}"].between(1, 5).all()
+        rated = table[f"reviews_{name}"] > 0  # a platform shows no rating before the first review
+        assert table.loc[rated, f"rating_{name}"].between(1, 5).all()
+        assert (table.loc[~rated, f"rating_{name}"] == 0).all()
+        stars = table[[f"stars_{k}_{name}" for k in range(1, 6)]].sum(axis=1)
+        assert (table[f"reviews_{name}"].diff().iloc[1:] == stars.iloc[1:]).all()
+        assert table[f"attitude_{name}"].between(-1, 1).all()
+        assert (table[f"recoveries_{name}"] <= table[f"complaints_{name}"]).all()
     shares = table[[f"market_share_{n}" for n in names]].sum(axis=1)
     assert np.all(np.isclose(shares, 1.0) | (shares == 0.0))
     assert (table["purchases"] == table[[f"purchases_{n}" for n in names]].sum(axis=1)).all()
@@ -72,15 +78,22 @@ def test_same_seed_same_table_different_seed_different_table():
     assert a.csv() != c.csv()
 
 
-def test_sentiment_is_the_mean_attitude_of_those_aware():
+def test_attitude_is_the_mean_attitude_of_those_aware_and_sentiment_what_was_said():
     model = sim.MarketModel(small())
     for _ in range(30):
         model.step()
-    row = model.table().iloc[-1]
+    table = model.table()
+    row = table.iloc[-1]
     for b, name in enumerate(model.brand_names):
         aware = model.aware[:, b]
-        assert row[f"sentiment_{name}"] == pytest.approx(model.attitude[aware, b].mean())
+        assert row[f"attitude_{name}"] == pytest.approx(model.attitude[aware, b].mean())
         assert row[f"aware_{name}"] == pytest.approx(aware.mean())
+        # Net sentiment over the last 28 days of conversation (the burn-in's last days included).
+        said = [(pos[b], neg[b]) for pos, neg in model.recent_talk]
+        positive, negative = sum(p for p, _ in said), sum(n for _, n in said)
+        assert row[f"sentiment_{name}"] == pytest.approx((positive - negative) / (positive + negative))
+        window = table.iloc[-28:]
+        assert positive == window[f"shares_positive_{name}"].sum()
 
 
 def test_economics_add_up():
@@ -98,17 +111,17 @@ def test_economics_add_up():
 def test_a_story_shared_today_is_heard_tomorrow(tmp_path):
     (tmp_path / "pair.txt").write_text("teller listener\n")
     scenario = sim.loads('steps = 3\n[network]\nkind = "file"\nfile = "pair.txt"\n'
-                         '[journey]\npurchase_cycle_days = 1000.0\n[wom]\nreach = 1.0\ntrigger = 0.0\n'
+                         '[market]\nburn_in_days = 0\n[journey]\npurchase_cycle_days = 1000.0\n[wom]\nreach = 1.0\ntrigger = 0.0\n'
                          '[brands.ours]\nad_intensity = 0.0\n[brands.theirs]\nad_intensity = 0.0\n',
                          path=tmp_path / "s.toml")
     model = sim.MarketModel(scenario)
     teller, listener = model.consumers
-    teller.stage, teller.bought, teller.satisfied, teller.rating = Stage.UMOT, 0, False, 1.0
+    teller.stage, teller.bought, teller.satisfied, teller.rating = Stage.UMOT, 0, False, 1
     teller.propensity = 1.0
     before = float(listener.attitude[0])
     model.step()  # day 1: the teller shares; the story waits for the night
     assert model.today["shares_negative_ours"] == 1
-    assert listener.inbox == [(0, 1.0)]
+    assert listener.inbox == [(0, 1)]
     assert float(listener.attitude[0]) == before
     model.step()  # day 2: the listener hears it
     assert listener.inbox == [] and listener.aware[0]
@@ -217,11 +230,14 @@ def test_reviews_added_at_once_make_the_same_pool_as_one_at_a_time():
     from sim.model import ReviewPool
 
     rng = np.random.default_rng(3)
-    brands, stars = rng.integers(0, 3, size=200), rng.uniform(1, 5, size=200)
-    one, many = ReviewPool(3, 5.0), ReviewPool(3, 5.0)
+    brands, stars = rng.integers(0, 3, size=200), rng.integers(1, 6, size=200)
+    one, many = ReviewPool(3), ReviewPool(3)
     for b, s in zip(brands.tolist(), stars.tolist()):
         one.add(b, s)
     many.add_many(brands[:50], stars[:50])
     many.add_many(brands[50:], stars[50:])
-    assert many.stars == one.stars and many.cumulative == one.cumulative  # exact, order kept
-    assert [many.recent(b, 10) for b in range(3)] == [one.recent(b, 10) for b in range(3)]
+    assert (many.counts == one.counts).all()
+    for b in range(3):
+        assert one.count(b) == (brands == b).sum()
+        assert one.rating(b) == pytest.approx(stars[brands == b].mean())
+    assert ReviewPool(1).rating(0) == 0.0 and ReviewPool(1).displayed() == [(0, 0.0)]

@@ -51,22 +51,32 @@ def test_attitude_moves_toward_the_signal_and_stays_in_bounds(attitude, signal, 
     assert rules.move_attitude(attitude, signal, 1.0) == pytest.approx(signal)
 
 
-def test_stars_signal_maps_one_to_five_stars_onto_minus_one_to_one():
-    assert rules.stars_signal(1.0) == -1.0
-    assert rules.stars_signal(3.0) == 0.0
-    assert rules.stars_signal(5.0) == 1.0
+def test_stars_signal_reads_met_expectations_as_good_news():
+    assert [rules.stars_signal(s) for s in range(1, 6)] == [-1.0, -0.75, -0.5, 0.5, 1.0]
+    assert rules.stars_signal(np.array([1, 4, 5])).tolist() == [-1.0, 0.5, 1.0]
 
 
-def test_public_rating_is_a_bayesian_average_with_neutral_pseudo_reviews():
-    assert rules.public_rating(0.0, 0, 5.0) == 3.0
-    assert rules.public_rating(25.0, 5, 5.0) == 4.0  # five 5-star reviews, five neutral ones
-    assert rules.public_rating(10.0, 2, 0.0) == 5.0
-    assert rules.public_rating(0.0, 0, 0.0) == 3.0
+def test_the_displayed_rating_is_the_plain_mean_and_reads_against_the_usual_ratings():
+    assert rules.displayed_rating(0.0, 0) == 0.0
+    assert rules.displayed_rating(42.0, 10) == 4.2
+    assert rules.rating_signal(4.2, 4.2, 0.8) == 0.0
+    assert rules.rating_signal(5.0, 4.2, 0.8) == pytest.approx(1.0)
+    assert rules.rating_signal(3.0, 4.2, 0.8) == -1.0  # clipped
 
 
-def test_review_weight_grows_with_the_reviews_available_up_to_those_read():
-    assert rules.review_weight(0.3, 0.5, 5.0, 10.0) == pytest.approx(0.075)
-    assert rules.review_weight(0.3, 0.5, 50.0, 10.0) == pytest.approx(0.15)
+def test_more_reviews_weigh_more_with_diminishing_returns():
+    weights = [rules.review_weight(0.3, 0.5, n, 20.0) for n in (0, 5, 20, 80, 10_000)]
+    assert weights[0] == 0.0
+    assert weights[2] == pytest.approx(0.075)  # half the full weight at half_count
+    assert all(a < b for a, b in zip(weights, weights[1:]))
+    assert weights[-1] < 0.15 and weights[-1] == pytest.approx(0.15, rel=0.01)
+    assert (weights[2] - weights[1]) / 15 > (weights[3] - weights[2]) / 60  # diminishing returns
+
+
+def test_hype_is_in_mind_only_for_a_while_after_an_ad_was_seen():
+    assert rules.hype_seen(100, 120, 30)
+    assert not rules.hype_seen(80, 120, 30)
+    assert rules.hype_seen(np.array([100, 80]), 120, 30).tolist() == [True, False]
 
 
 @given(signed, st.floats(0.0, 1.0))
@@ -133,41 +143,76 @@ def test_pick_frequencies_match_the_probabilities():
 
 @given(unit, st.floats(0.0, 0.5), st.floats(-5.0, 5.0))
 def test_experience_is_quality_plus_noise_within_zero_and_one(quality, spread, z):
-    lived = rules.experience(quality, spread, z)
+    lived = rules.experience(quality, spread, z, False)
     assert 0.0 <= lived <= 1.0
-    assert rules.experience(quality, 0.0, z) == quality
+    assert rules.experience(quality, 0.0, z, False) == quality
+    assert rules.experience(quality, spread, z, True) == 0.0  # a failed product
 
 
-@given(unit, unit, st.floats(0.0, 0.2))
-def test_three_stars_or_more_when_satisfied_three_or_fewer_when_not(lived, expected, tolerance):
+@given(unit, unit, st.floats(0.0, 0.3), st.floats(0.0, 0.3), st.floats(0.01, 0.3))
+def test_four_stars_or_more_exactly_when_satisfied(lived, expected, tolerance, delight, step):
     satisfied = rules.is_satisfied(lived, expected, tolerance)
-    given_stars = rules.stars(lived, expected, tolerance)
-    assert 1.0 <= given_stars <= 5.0
-    assert given_stars >= 3.0 if satisfied else given_stars <= 3.0  # equal only at float rounding
+    given_stars = rules.stars(lived, expected, tolerance, delight, step)
+    assert given_stars in (1, 2, 3, 4, 5)
+    assert (given_stars >= 4) == bool(satisfied)
 
 
-def test_disconfirmation_not_quality_decides_satisfaction():
+def test_stars_grow_with_the_experience_against_the_expectation():
+    stars = [rules.stars(x, 0.6, 0.1, 0.1, 0.1) for x in (0.0, 0.25, 0.35, 0.45, 0.55, 0.65, 0.75)]
+    assert stars == [1, 1, 2, 3, 4, 4, 5]
     # The same experience satisfies a modest expectation and disappoints a hyped one (Oliver 1980).
     assert rules.is_satisfied(0.6, 0.5, 0.05)
     assert not rules.is_satisfied(0.6, 0.8, 0.05)
-    assert rules.stars(0.6, 0.5, 0.05) > rules.stars(0.6, 0.8, 0.05)
+    assert rules.stars(0.6, 0.5, 0.05, 0.1, 0.1) > rules.stars(0.6, 0.8, 0.05, 0.1, 0.1)
 
 
-@given(st.floats(0.0, 0.25), st.floats(0.0, 4.0), unit)
-def test_dissatisfied_share_multiplier_times_as_often(propensity, multiplier, prompting):
-    happy, happy_prompted = rules.share_probabilities(propensity, True, multiplier, prompting)
-    unhappy, unhappy_prompted = rules.share_probabilities(propensity, False, multiplier, prompting)
-    assert happy == pytest.approx(propensity)
-    assert unhappy == pytest.approx(min(1.0, multiplier * propensity))
+def test_most_dissatisfied_customers_do_not_complain_and_only_complaints_are_resolved():
+    assert rules.service_outcome(True, 0.0, 0.0, 0.3, 1.0) == (False, False)
+    assert rules.service_outcome(False, 0.5, 0.0, 0.3, 1.0) == (False, False)
+    assert rules.service_outcome(False, 0.1, 0.2, 0.3, 0.5) == (True, True)
+    assert rules.service_outcome(False, 0.1, 0.7, 0.3, 0.5) == (True, False)
+    complained, recovered = rules.service_outcome(np.array([True, False, False]), np.array([0.0, 0.1, 0.1]),
+                                                  np.array([0.0, 0.2, 0.7]), 0.3, 0.5)
+    assert complained.tolist() == [False, True, True] and recovered.tolist() == [False, True, False]
+
+
+@given(st.lists(st.integers(0, 1000), min_size=6, max_size=6), st.floats(0.0, 5.0))
+def test_talk_weights_average_one_within_each_group(counts, extremity):
+    weights = rules.talk_weights(counts, extremity)
+    padded = np.array(counts, dtype=float) + 1.0
+    for group in (slice(1, 4), slice(4, 6)):
+        assert np.average(weights[group], weights=padded[group]) == pytest.approx(1.0)
+    if extremity > 1e-6:  # the extremes talk most
+        assert weights[1] > weights[3] and weights[5] > weights[4]
+
+
+@given(st.floats(0.0, 0.1), st.floats(0.5, 2.0), st.floats(0.0, 4.0), unit)
+def test_dissatisfied_share_multiplier_times_as_often(propensity, talk, multiplier, prompting):
+    happy, happy_prompted = rules.share_probabilities(propensity, talk, 1.0, multiplier, prompting)
+    unhappy, unhappy_prompted = rules.share_probabilities(propensity, talk, 0.0, multiplier, prompting)
+    assert happy == pytest.approx(propensity * talk)
+    assert unhappy == pytest.approx(min(1.0, multiplier * propensity * talk))
     for spontaneous, prompted in ((happy, happy_prompted), (unhappy, unhappy_prompted)):
         assert 0.0 <= spontaneous + prompted <= 1.0 + 1e-12
         assert prompted == pytest.approx((1 - spontaneous) * prompting)
 
 
 def test_review_prompts_only_add_sharing():
-    without = sum(rules.share_probabilities(0.1, True, 4.0, 0.0))
-    with_prompts = sum(rules.share_probabilities(0.1, True, 4.0, 0.5))
+    without = sum(rules.share_probabilities(0.1, 1.0, 1.0, 4.0, 0.0))
+    with_prompts = sum(rules.share_probabilities(0.1, 1.0, 1.0, 4.0, 0.5))
     assert with_prompts == pytest.approx(0.1 + 0.9 * 0.5) and with_prompts > without
+
+
+def test_net_sentiment_is_what_was_said_positive_less_negative():
+    assert rules.net_sentiment(3, 1) == 0.5
+    assert rules.net_sentiment(0, 0) == 0.0
+    assert rules.net_sentiment(np.array([3, 0, 0]), np.array([1, 0, 2])).tolist() == [0.5, 0.0, -1.0]
+
+
+def test_purchase_rates_scale_the_need_and_stay_a_probability():
+    assert rules.need_probability(1.0, 60.0) == pytest.approx(1 / 60)
+    assert rules.need_probability(2.0, 60.0) == pytest.approx(2 / 60)
+    assert rules.need_probability(np.array([0.5, 200.0]), 60.0).tolist() == [pytest.approx(1 / 120), 1.0]
 
 
 def test_a_repeat_purchase_of_the_same_brand_is_a_retention():
@@ -179,14 +224,17 @@ def test_a_repeat_purchase_of_the_same_brand_is_a_retention():
 RULES_ON_ROWS = {  # each rule applied to (attitude, signal, weight, quality, expectation, z)
     "move": lambda a, s, w, q, e, z: rules.move_attitude(a, s, w),
     "expect": lambda a, s, w, q, e, z: rules.expectation(a, w * 0.3, 0.5, 0.25),
-    "experience": lambda a, s, w, q, e, z: rules.experience(q, w * 0.3, z),
+    "experience": lambda a, s, w, q, e, z: rules.experience(q, w * 0.3, z, s > 0.8),
     "satisfied": lambda a, s, w, q, e, z: rules.is_satisfied(q, e, 0.05),
-    "stars": lambda a, s, w, q, e, z: rules.stars(q, e, 0.05),
-    "share": lambda a, s, w, q, e, z: rules.share_probabilities(w * 0.2, q > 0.5, 4.0, e)[0],
-    "prompted": lambda a, s, w, q, e, z: rules.share_probabilities(w * 0.2, q > 0.5, 4.0, e)[1],
+    "stars": lambda a, s, w, q, e, z: rules.stars(q, e, 0.05, 0.1, 0.1),
+    "signal": lambda a, s, w, q, e, z: rules.stars_signal(rules.stars(q, e, 0.05, 0.1, 0.1)),
+    "share": lambda a, s, w, q, e, z: rules.share_probabilities(w * 0.2, 1.0 + s, q > 0.5, 4.0, e)[0],
+    "prompted": lambda a, s, w, q, e, z: rules.share_probabilities(w * 0.2, 1.0 + s, q > 0.5, 4.0, e)[1],
+    "rating_signal": lambda a, s, w, q, e, z: rules.rating_signal(1 + 4 * q, 4.2, 0.8),
+    "need": lambda a, s, w, q, e, z: rules.need_probability(q * 3, 60.0),
     "exposure": lambda a, s, w, q, e, z: rules.exposure_probability(w, q * 2),
     "meeting": lambda a, s, w, q, e, z: rules.meeting_probability(w, q * 2),
-    "review_weight": lambda a, s, w, q, e, z: rules.review_weight(w, q, e * 20, 10.0),
+    "review_weight": lambda a, s, w, q, e, z: rules.review_weight(w, q, 17, 10.0),
 }
 
 
