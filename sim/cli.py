@@ -67,6 +67,12 @@ def parser() -> argparse.ArgumentParser:
     bass.add_argument("--years", type=_coefficient, default=15.0, help="years to simulate (15)")
     bass.add_argument("--seed", type=_nonnegative_int, default=42, help="random seed (42)")
     bass.add_argument("--out", type=Path, default=Path("out"), help="output folder (default: out)")
+    facts = checks.add_parser("facts", help="the stylized facts of real markets, over replicated seeds")
+    facts.add_argument("--seeds", type=_positive_int, default=10, help="replicates per experiment (10)")
+    facts.add_argument("--population", type=_positive_int, default=2000, help="consumers (2000)")
+    facts.add_argument("--engine", choices=["agent", "array"], default="array",
+                       help="the engine to check (default: array, the faster; both follow the same rules)")
+    facts.add_argument("--out", type=Path, default=Path("out/facts"), help="output folder (default: out/facts)")
 
     _add_ui_parser(sub)
     _add_sweep_parsers(sub)
@@ -153,6 +159,8 @@ def cmd_scenarios(args) -> int:
 
 
 def cmd_validate(args) -> int:
+    if args.check == "facts":
+        return cmd_validate_facts(args)
     from .validation import bass_table
 
     _check_out(args.out)
@@ -172,6 +180,33 @@ def cmd_validate(args) -> int:
     print(f"  largest gap: {gap.iloc[worst]:.4f} at t = {table['t_years'].iloc[worst]:.2f} years "
           f"(the journey's one-day stages alone account for up to {stages:.4f}; the rest is sampling noise)")
     print(f"wrote {target}")
+    return 0
+
+
+def cmd_validate_facts(args) -> int:
+    """Run the replicated experiments, print the table, write facts.csv and the figures; exit 1 on a failure."""
+    from . import facts as stylized
+
+    _check_out(args.out)
+    if args.population > 200_000:
+        raise ScenarioError(f"--population: expected at most 200000 for the facts (each is run about "
+                            f"{12 * args.seeds} times), found {args.population}")
+    measured, drawn = stylized.measure(args.seeds, args.population, args.engine, progress=None)
+    written = stylized.write(measured, drawn, args.out)
+    print(f"Stylized facts: {args.seeds} seeds, {args.population} consumers, {args.engine} engine "
+          "(mean and 95 % interval over seeds)")
+    print(f"  {'fact':<72}{'target':>20}{'measured':>28}  result")
+    for fact in measured:
+        mean, lo, hi = fact.interval()
+        shown = f"{mean:.3g} [{lo:.3g}, {hi:.3g}]"
+        print(f"  {fact.name[:71]:<72}{fact.target:>20}{shown:>28}  {'pass' if fact.passed else 'FAIL'}")
+        print(f"      source: {fact.source}")
+    failed = [f.name for f in measured if not f.passed]
+    print(f"wrote {written[0]} and {len(written) - 1} figures")
+    if failed:
+        print(f"{len(failed)} of {len(measured)} facts failed", file=sys.stderr)
+        return 1
+    print(f"all {len(measured)} facts hold")
     return 0
 
 

@@ -171,7 +171,7 @@ SCHEMA: dict[str, Param] = {
                                              "platform means around 4.2"),
     "reviews.rating_scale": _pos(0.8, "stars above (below) the ordinary that read as fully good (bad)", A,
                                  4.0),
-    "ads.persuasion": _prob(0.02, "attitude move toward +1 per ad seen",
+    "ads.persuasion": _prob(0.03, "attitude move toward +1 per ad seen",
                             "Sethuraman, Tellis & Briesch (2011): short-term elasticity 0.12; level: " + A),
     "ads.hype": _nonneg(0.5, "rise of expectation per unit of the brand's ad intensity, for those who saw its "
                              "ads", "Oliver (1980): promises raise the bar; level: " + A, 100.0),

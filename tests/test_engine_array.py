@@ -88,7 +88,11 @@ def test_invariants_hold_whatever_the_parameters(size, kind, multiplier, base, p
     assert (table["purchases"] == table[[f"purchases_{n}" for n in names]].sum(axis=1)).all()
     for name in names:
         assert table[f"sentiment_{name}"].between(-1, 1).all()
-        assert table[f"rating_{name}"].between(1, 5).all()
+        assert table[f"attitude_{name}"].between(-1, 1).all()
+        rated = table[f"reviews_{name}"] > 0  # a platform shows no rating before the first review
+        assert table.loc[rated, f"rating_{name}"].between(1, 5).all()
+        assert (table.loc[~rated, f"rating_{name}"] == 0).all()
+        assert (table[f"recoveries_{name}"] <= table[f"complaints_{name}"]).all()
 
 
 def test_the_year_moves_every_stage_and_the_economics_add_up():
