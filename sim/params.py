@@ -40,11 +40,20 @@ class Param:
             return "one of " + ", ".join(repr(c) for c in self.choices)
         name = {int: "an integer", float: "a number", bool: "true or false",
                 str: "a string", list: "a list of names"}[self.kind]
-        if self.low is not None and self.high is not None:
-            return f"{name} in {'(' if self.low_open else '['}{self.low:g}, {self.high:g}]"
+        low, high = _number(self.low), _number(self.high)
+        if self.low is not None and self.high is not None and not self.low_open and self.high - self.low <= 10:
+            return f"{name} in [{low}, {high}]"
         if self.low is not None:
-            return f"{name} {'>' if self.low_open else '>='} {self.low:g}"
+            bound = f"{name} {'>' if self.low_open else '>='} {low}"
+            return bound + (f" and <= {high}" if self.high is not None else "")
         return name
+
+
+def _number(value: float | None) -> str:
+    """A bound as a reader writes it: 10000000 rather than 1e+07."""
+    if value is None:
+        return ""
+    return str(int(value)) if float(value).is_integer() and abs(value) < 1e15 else f"{value:g}"
 
 
 def _prob(default: float, help: str, source: str) -> Param:

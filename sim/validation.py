@@ -90,6 +90,11 @@ def bass_overrides(p: float, q: float, population: int, years: float, seed: int)
         "brands.product.initial_awareness": 0.0,
         "brands.product.quality": 1.0,
         "brands.product.quality_spread": 0.0,
+        "brands.product.failure_rate": 0.0,
+        "awareness.memory_days": 0.0,  # never forgotten
+        "journey.rate_heterogeneity": 0.0,  # every adopter on the same loop
+        "sharing.heavy_share": 0.0,  # everyone tells every experience
+        "sharing.extremity": 0.0,
         "journey.ad_trigger": 1.0,
         "journey.purchase_cycle_days": 1.0,
         "journey.research_days": 1.0,

@@ -104,7 +104,8 @@ def test_the_year_moves_every_stage_and_the_economics_add_up():
         assert (days[f"revenue_{name}"] == days[f"purchases_{name}"] * price).all()
         assert (days[f"acquisitions_{name}"] + days[f"retentions_{name}"] == days[f"purchases_{name}"]).all()
     assert days["retentions_ours"].sum() > 0
-    assert days["shares_negative"].sum() > days["experiences_dissatisfied"].sum() * 0.2
+    # The dissatisfied share four times as often as the satisfied (0.04 a satisfied experience on average).
+    assert days["shares_negative"].sum() > days["experiences_dissatisfied"].sum() * 0.08
 
 
 def test_a_story_shared_today_is_heard_tomorrow(tmp_path):

@@ -68,8 +68,8 @@ def test_a_changed_rule_in_one_engine_is_caught(agent_runs, monkeypatch):
     """The dissatisfied share as often as the satisfied (multiplier 1, not 4), in the array engine only."""
     share = rules.share_probabilities
 
-    def without_the_four_times_rule(propensity, satisfied, negative_multiplier, review_prompting):
-        return share(propensity, satisfied, 1.0, review_prompting)
+    def without_the_four_times_rule(propensity, talk_weight, satisfied, negative_multiplier, review_prompting):
+        return share(propensity, talk_weight, satisfied, 1.0, review_prompting)
 
     monkeypatch.setattr(rules, "share_probabilities", without_the_four_times_rule)
     agent, cols = agent_runs["baseline"]
