@@ -29,7 +29,7 @@ def plot_sentiment(ax, table: pd.DataFrame, title: str = "Brand sentiment") -> N
         ax.plot(table["step"], table[f"sentiment_{brand}"], label=brand, linewidth=2)
     ax.axhline(0.0, color="grey", linewidth=0.8)
     ax.set_ylim(-1.0, 1.0)
-    ax.set_ylabel("mean attitude of the aware (-1 to 1)")
+    ax.set_ylabel("net sentiment, last 28 days (-1 to 1)")
     ax.set_title(title)
     ax.legend(loc="upper left")
 
@@ -89,10 +89,14 @@ def plot_market_share(ax, table: pd.DataFrame, **style) -> None:
 
 
 def plot_rating(ax, table: pd.DataFrame, **style) -> None:
-    """Each brand's public rating, 1 to 5 stars."""
-    plot_brand_lines(ax, table, "rating", **style)
+    """Each brand's displayed rating, 1 to 5 stars (none drawn before the first review)."""
+    rated = table.copy()
+    for brand in brands_in(table):
+        if f"reviews_{brand}" in table.columns:
+            rated[f"rating_{brand}"] = table[f"rating_{brand}"].where(table[f"reviews_{brand}"] > 0)
+    plot_brand_lines(ax, rated, "rating", **style)
     ax.set_ylim(1.0, 5.0)
-    ax.axhline(3.0, color="grey", linewidth=0.8)
+    ax.axhline(4.2, color="grey", linewidth=0.8)  # what readers take as an ordinary rating
     ax.set_ylabel("stars (1-5)")
     ax.set_xlabel("day")
     ax.set_title("Public rating")
