@@ -346,8 +346,8 @@ class ArrayMarketModel(Market):
         for b, parts in enumerate(seen):
             who = np.concatenate(parts) if len(parts) > 1 else parts[0] if parts else _EMPTY
             if len(who):
-                self.last_ad[who, b] = self.day_number
                 flat = who * n + b
+                self.last_ad.reshape(-1)[flat] = self.day_number
                 was = attitude[flat]
                 self._know(flat, b, rules.move_attitude(was, 1.0, persuasion), was=was)
                 triggered.append(who[self.rng.random(len(who)) < trigger])

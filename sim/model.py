@@ -264,7 +264,8 @@ class Market(mesa.Model):
 
     def hype_for(self, ids, brand):
         """The advertised promise each consumer holds of a brand: its hype, if its ads were seen lately."""
-        seen = rules.hype_seen(self.last_ad[ids, brand], self.day_number, self.params["ads.hype_days"])
+        seen = rules.hype_seen(self.last_ad.reshape(-1)[np.asarray(ids) * self.n_brands + brand], self.day_number,
+                               self.params["ads.hype_days"])
         return np.where(seen, np.asarray(self.hype)[brand], 0.0)
 
     def _collect(self) -> None:
