@@ -195,7 +195,7 @@ def _resolve(flat: dict[str, tuple[Any, str]], events: Any, source: str,
     if base * multiplier > 1.0:
         raise ScenarioError(
             f"{source}: sharing.base_propensity: expected base_propensity x negative_multiplier <= 1 "
-            f"(a dissatisfied customer cannot share with a chance above 1), found {base:g} x "
+            f"(the mean chance that a dissatisfied customer shares cannot be above 1), found {base:g} x "
             f"{multiplier:g} = {base * multiplier:g}")
     params.events = _events(events, params, source)
     if params.values["network.kind"] == "file":
