@@ -156,7 +156,7 @@ SCHEMA: dict[str, Param] = {
     "sharing.negative_multiplier": _nonneg(4.0, "dissatisfied customers share this many times as often, "
                                                 "per experience", "seed 000", 100.0),
     "sharing.heavy_share": _prob(0.1, "share of consumers who are heavy sharers",
-                                 "seed 000 (few people share); Keller & Fay: about 1 in 10 are influentials"),
+                                 "seed 000 (few people share); Keller & Berry (2003): about 1 in 10 are influentials"),
     "sharing.heavy_factor": Param(3.0, float, "a heavy sharer shares this many times as often as others",
                                   1.0, 100.0, source=A),
     "sharing.extremity": _nonneg(1.0, "extra talk per star of distance from 'as expected' (the delighted "
