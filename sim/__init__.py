@@ -4,11 +4,11 @@ Stimulus -> ZMOT -> FMOT -> SMOT -> UMOT: what one consumer shares becomes the
 research of the next. See README.md and docs/ODD.md.
 """
 
-from .api import Comparison, Result, build, compare, load, resolve, run, scenarios
+from .api import Comparison, Result, build, compare, load, resolve, run, scenarios, what_if
 from .engine import ArrayMarketModel
 from .model import MarketModel
 from .params import ScenarioError
 from .scenario import Scenario, loads
 
 __all__ = ["ArrayMarketModel", "Comparison", "MarketModel", "Result", "Scenario", "ScenarioError", "build", "compare",
-           "load", "loads", "resolve", "run", "scenarios"]
+           "load", "loads", "resolve", "run", "scenarios", "what_if"]

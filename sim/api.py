@@ -10,6 +10,7 @@ The CLI, the app, the sweeps and the notebooks all go through these functions::
 
 from __future__ import annotations
 
+import copy
 import json
 import os
 from dataclasses import dataclass
@@ -22,6 +23,7 @@ from tqdm.auto import tqdm
 from . import plots
 from .engine import ArrayMarketModel
 from .model import Market, MarketModel
+from .params import Event
 from .scenario import Scenario
 from .scenario import load as _load_file
 from .scenario import shipped
@@ -172,8 +174,32 @@ class Comparison:
         return diff
 
 
+def what_if(scenario: Scenario, changes: dict[str, Any], source: str = "what-if") -> Scenario:
+    """The scenario with ``changes`` made from day 0 in the same settled market.
+
+    A brand lever (``brands.<b>.<lever>``) is changed by an intervention on day 0, after the burn-in:
+    both runs share the same market up to day 0, and the difference is the effect of the change. Any
+    other parameter (the sharing multiplier, the population, ...) shapes the market itself, so the
+    changed market settles under it (its day 0 differs too).
+    """
+    brands = scenario.params.brand_names
+    levers = {key: value for key, value in changes.items()
+              if key.startswith("brands.") and key.count(".") == 2 and key.split(".")[1] in brands}
+    others = {key: value for key, value in changes.items() if key not in levers}
+    changed = scenario.with_overrides({**others, **levers}, source=source)  # validates every value
+    if not levers:
+        return changed
+    market = scenario.with_overrides(others, source=source) if others else scenario
+    events = [Event(0, key.split(".")[1], key.split(".")[2], changed.params.brand(key.split(".")[1])[
+        key.split(".")[2]]) for key in levers]
+    settled = copy.deepcopy(market)
+    settled.params.events = sorted([e for e in market.params.events if e.day == 0] + events,
+                                   key=lambda e: e.day) + [e for e in market.params.events if e.day > 0]
+    return settled
+
+
 def compare(scenario: str | Path | Scenario, changes: dict[str, Any], steps: int | None = None,
             seed: int | None = None) -> Comparison:
-    """What-if: the scenario and a changed copy, same seed, side by side."""
+    """What-if: the scenario and a changed copy (:func:`what_if`), same seed, side by side."""
     base = resolve(scenario, steps, seed)
-    return Comparison(run(base), run(base.with_overrides(changes, source="what-if")))
+    return Comparison(run(base), run(what_if(base, changes)))

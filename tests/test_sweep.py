@@ -109,8 +109,8 @@ BAD = [  # (sweep text, the key the error must name, words it must contain)
      "sharing.negative_multiplie", "unknown key"),
     ('scenario = "baseline"\n[vary]\n"sharing.negative_multiplier" = [1, -2]\n',
      "sharing.negative_multiplier", "found -2"),
-    ('scenario = "baseline"\n[vary]\n"sharing.negative_multiplier" = [1, 20]\n',
-     "base_propensity", "found 0.1 x 20"),
+    ('scenario = "baseline"\n[vary]\n"sharing.negative_multiplier" = [1, 30]\n',
+     "base_propensity", "found 0.04 x 30"),
     ('scenario = "baseline"\n[vary]\n"brands.ours.quality" = { low = 0.2, high = 0.8 }\n',
      "brands.ours.quality", "exactly one of num or step"),
     ('scenario = "baseline"\ndesign = "sobol"\nsamples = 10\n[vary]\n"brands.ours.quality" = [0.2, 0.8]\n',
@@ -312,16 +312,16 @@ def test_sensitivity_indices_find_the_parameter_that_matters(design):
 
     sweep = loads_sweep(f'scenario = "baseline"\ndesign = "{design}"\nsamples = 64\nseed = 1\n[vary]\n'
                         '"brands.ours.quality" = { low = 0.2, high = 0.9 }\n'
-                        '"experience.recovered_rating" = { low = 1.0, high = 5.0 }\n')
+                        '"reviews.reference_rating" = { low = 1.0, high = 5.0 }\n')
     summary = pd.DataFrame(sweep.points).assign(point=range(len(sweep.points)), metric="y")
     summary["mean"] = 3.0 * summary["brands.ours.quality"]  # a response that ignores the second parameter
     indices = sensitivity(design, sweep.problem(), summary, ["y"], seed=1).set_index("parameter")
     if design == "sobol":
         assert indices.loc["brands.ours.quality", "S1"] == pytest.approx(1.0, abs=0.05)
-        assert indices.loc["experience.recovered_rating", "ST"] == pytest.approx(0.0, abs=0.02)
+        assert indices.loc["reviews.reference_rating", "ST"] == pytest.approx(0.0, abs=0.02)
     else:
         assert indices.loc["brands.ours.quality", "mu_star"] == pytest.approx(3.0 * 0.7, rel=1e-6)
-        assert indices.loc["experience.recovered_rating", "mu_star"] == 0.0
+        assert indices.loc["reviews.reference_rating", "mu_star"] == 0.0
 
 
 def test_a_morris_sweep_reports_its_indices(tmp_path):
