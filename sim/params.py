@@ -125,6 +125,23 @@ SCHEMA: dict[str, Param] = {
     "choice.price_weight": _nonneg(2.0, "utility lost per unit of log price over the reference"),
     "choice.loyalty_bonus": _nonneg(0.5, "utility of the brand one was satisfied with last time"),
     "choice.walk_away_utility": Param(-1.0, float, "utility of buying nothing"),
+    # --- economics (issue 14) ---
+    "economics.currency": Param("", str, "currency name shown with money figures (empty: shown as 'units')"),
+    "economics.discount_rate": _nonneg(0.10, "yearly discount rate for NPV and customer lifetime value "
+                                             "(assumption: a typical cost of capital, 8-10 %)"),
+    "economics.ad_carryover": Param(0.9, float, "share of yesterday's ad stock still working today (adstock, "
+                                                "Broadbent 1979; assumption: a half-life of about a week)",
+                                    0.0, 0.99),
+    "economics.ad_max_intensity": _pos(0.5, "the most ad intensity money can buy (saturation; assumption: "
+                                            "above the 0.3 of the shipped hype scenario)"),
+    "economics.ad_half_saturation": _pos(192.0, "ad spend a day that buys half the maximum intensity "
+                                                "(assumption: the default intensity 0.02 then costs 8 a day, "
+                                                "about 5 % of a healthy brand's revenue, a typical "
+                                                "advertising-to-sales ratio)"),
+    "economics.prompt_response": _prob(0.1, "chance a customer sent a review request posts a review "
+                                            "(assumption; prompted reviews: Askalidis, Kim & Malthouse 2017); "
+                                            "the budget planner buys prompts at this response"),
+    # --- end economics ---
 }
 
 # Brand levers: every brand has these, with these defaults.
@@ -139,6 +156,17 @@ BRAND_SCHEMA: dict[str, Param] = {
     "retention_cost": _nonneg(10.0, "cost of keeping a customer (seed 003)"),
     "initial_awareness": _prob(0.5, "share of consumers aware of the brand on day 0"),
     "initial_attitude": Param(0.1, float, "mean attitude of aware consumers on day 0", -1.0, 1.0),
+    # --- economics (issue 14) ---
+    "unit_cost": _nonneg(6.0, "cost of goods per purchase; margin = price - unit_cost (assumption: a 40 % "
+                              "gross margin, typical of branded consumer goods)"),
+    "ad_spend": Param(-1.0, float, "advertising spend a day; when set (>= 0) it overrides ad_intensity through "
+                                   "the saturating response with carry-over; negative: not set, ad_intensity "
+                                   "is used and costs the spend that buys it", -1.0),
+    "prompt_cost": _nonneg(0.1, "cost of one review request sent (assumption: an e-mail or in-app prompt, "
+                                "a hundredth of a purchase's price)"),
+    "service_cost": _nonneg(2.0, "cost of one complaint handled by customer service (assumption: a contact "
+                                 "and a goodwill gesture, a fifth of a purchase's price)"),
+    # --- end economics ---
 }
 
 EVENT_KEYS = ("day", "brand", "lever", "value")
