@@ -101,7 +101,7 @@ def _add_sweep_parsers(sub) -> None:
 # --- decisions (issue 14): compare, optimise, report; the commands live in sim/decide/cli.py ---
 
 def _add_decide_parsers(sub) -> None:
-    """``momentsim compare``: replicated what-ifs with paired intervals (sim/decide)."""
+    """``momentsim compare``, ``optimise`` and ``report``: decisions with their uncertainty (sim/decide)."""
     compare = sub.add_parser("compare", help="a scenario and up to 4 variants on N paired seeds: effects "
                                              "with 95 %% intervals")
     compare.add_argument("scenario", help="a shipped scenario's name or a scenario TOML file")

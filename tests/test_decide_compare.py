@@ -156,3 +156,50 @@ def test_a_dask_cluster_gives_the_same_replicates_as_local_processes(what_if):
     assert on_dask.executor == "dask"
     pd.testing.assert_frame_equal(on_dask.values, what_if.values)
     pd.testing.assert_frame_equal(on_dask.effects(), what_if.effects())
+
+
+# --- the report ---------------------------------------------------------------------------------
+
+CHROMIUM = "/usr/bin/chromium"
+
+
+def test_the_report_of_a_comparison_renders_offline_in_chromium(what_if, tmp_path: Path):
+    """Open report.html in headless Chromium with every request but the file refused: all charts show."""
+    playwright = pytest.importorskip("playwright.sync_api")
+    if not Path(CHROMIUM).exists():
+        pytest.skip("needs Debian's chromium")
+    from sim.decide.report import report
+
+    what_if.write(tmp_path / "cmp")
+    page_file = report(tmp_path / "cmp")
+    text = page_file.read_text(encoding="utf-8")
+    assert "Effect on profit" in text and "95 % interval" in text and " pp" in text
+    assert "dearer" in text and "brands.ours.unit_cost = 7.0" in text and "Provenance" in text
+    assert json.dumps(replicate_seeds(11, 4)) in text
+    requested = []
+    with playwright.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=[
+            "--no-sandbox", "--disable-background-networking", "--disable-component-update"])
+        try:
+            page = browser.new_page()
+
+            def refuse(route):
+                requested.append(route.request.url)
+                route.abort() if not route.request.url.startswith(("file:", "data:")) else route.continue_()
+
+            page.route("**/*", refuse)
+            page.goto(page_file.as_uri())
+            widths = page.eval_on_selector_all("img", "imgs => imgs.map(i => i.complete && i.naturalWidth)")
+            assert widths and all(w and w > 500 for w in widths)
+            assert page.inner_text("h1") == "What-if: baseline"
+        finally:
+            browser.close()
+    assert all(url.startswith(("file:", "data:")) for url in requested), requested
+
+
+def test_the_report_of_a_single_run_shows_its_profit_and_warns_it_is_one_run(tmp_path: Path):
+    from sim.decide.report import report
+
+    sim.run("baseline", steps=20, overrides=SMALL).write(tmp_path / "run")
+    text = report(tmp_path / "run").read_text(encoding="utf-8")
+    assert "profit (units)" in text and "one possible history" in text and text.count("base64,") == 1

@@ -47,8 +47,10 @@ KPIS: dict[str, tuple[str, str]] = {
     "rating": ("average rating, last day", "index"),
     "won": ("customers won", "count"),
     "kept": ("customers kept", "count"),
+    "spend": ("spend (ads, prompts, service)", "money"),
 }
-DAILY = ("profit", "revenue", "purchases", "market_share", "sentiment", "rating", "acquisitions", "retentions")
+DAILY = ("profit", "revenue", "purchases", "market_share", "sentiment", "rating", "acquisitions", "retentions",
+         "spend_ads", "spend_prompts", "spend_service")
 
 
 def replicate_seeds(seed: int, replicates: int) -> list[int]:
@@ -78,7 +80,8 @@ def kpis(daily: pd.DataFrame, brand: str) -> dict[str, float]:
     return {"profit": float(days[f"profit_{brand}"].sum()), "revenue": float(days[f"revenue_{brand}"].sum()),
             "sales": bought, "share": bought / total if total else 0.0,
             "sentiment": float(last[f"sentiment_{brand}"]), "rating": float(last[f"rating_{brand}"]),
-            "won": float(days[f"acquisitions_{brand}"].sum()), "kept": float(days[f"retentions_{brand}"].sum())}
+            "won": float(days[f"acquisitions_{brand}"].sum()), "kept": float(days[f"retentions_{brand}"].sum()),
+            "spend": float(sum(days[f"spend_{lever}_{brand}"].sum() for lever in economics.LEVER_SPEND))}
 
 
 def simulate_money(scenario: Scenario, seed: int, overrides: dict[str, Any]) -> api.Result:
@@ -158,15 +161,24 @@ class WhatIf:
                  f"percentage points)"]
         for arm in self.variants:
             lines.append(f"  {arm}: " + ", ".join(f"{k}={v}" for k, v in self.variants[arm].items()))
-            lines.append(f"    {'KPI':<26}{'scenario':>12}{arm[:12]:>13}{'effect':>12}  95 % interval")
+            lines.append(f"    {'KPI':<30}{'scenario':>12}{arm[:12]:>13}{'effect':>12}  95 % interval")
             for kpi, (label, kind) in KPIS.items():
                 e = effects[(effects["kpi"] == kpi)]
                 base, var = e[e["arm"] == BASE_ARM].iloc[0], e[e["arm"] == arm].iloc[0]
-                lines.append(f"    {label:<26}{_show(base['mean'], kind):>12}{_show(var['mean'], kind):>13}"
+                lines.append(f"    {label:<30}{_show(base['mean'], kind):>12}{_show(var['mean'], kind):>13}"
                              f"{_show(var['effect'], kind, sign=True):>12}  "
                              f"{_show(var['effect_low'], kind, sign=True)} to "
                              f"{_show(var['effect_high'], kind, sign=True)}")
+            ret = self.return_on_spend(arm)
+            if ret == ret:
+                lines.append(f"    return on the extra spend: {ret:+.2f} of profit per 1 spent (profit effect / "
+                             f"spend effect; -1: the spend brings nothing back)")
         return "\n".join(lines)
+
+    def return_on_spend(self, arm: str) -> float:
+        """Profit gained per unit of extra lever spend (after the spend), mean over paired replicates."""
+        e = self.effects().set_index(["kpi", "arm"])
+        return economics.return_on_spend(e.loc[("profit", arm), "effect"], e.loc[("spend", arm), "effect"])
 
     def figure(self) -> Figure:
         """Per arm, the mean over replicates and the middle 90 % of runs, day by day."""
@@ -234,7 +246,7 @@ def _show(value: float, kind: str, sign: bool = False) -> str:
     if kind == "points":
         return f"{value * 100:{plus},.1f} pp" if sign else f"{value:.1%}"
     if kind in ("money", "count"):
-        return f"{value:{plus},.0f}"
+        return f"{value + 0.0 if round(value) else 0.0:{plus},.0f}"
     return f"{value:{plus}.3f}"
 
 

@@ -406,6 +406,9 @@ class Optimisation:
                  "  best split: " + ", ".join(f"{k} {v:.0%}" for k, v in b["shares"].items()),
                  f"    {s.objective} {show(b['mean'])} (95 % interval {show(b['low'])} to {show(b['high'])}); "
                  f"profit {b['profit']:,.0f} {cur}",
+                 f"    spent over the {s.scenario.params['steps']} days: ads {b['spend_ads']:,.0f}, prompts "
+                 f"{b['spend_prompts']:,.0f}, service {b['spend_service']:,.0f} {cur} (a programme spends only on "
+                 f"those it reaches: its unused budget is kept)",
                  f"  current plan: {s.objective} {show(p['mean'])} (95 % interval {show(p['low'])} to "
                  f"{show(p['high'])}); profit {p['profit']:,.0f} {cur}",
                  f"  best - current plan on the same seeds: {fmt(b['effect'])} (95 % interval "

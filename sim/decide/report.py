@@ -99,9 +99,13 @@ def _compare_page(folder: Path) -> str:
                          f"{_show(var['effect_low'], kind, sign=True)} to {_show(var['effect_high'], kind, sign=True)}",
                          _verdict(var["effect_low"], var["effect_high"])])
         profit = effects[(effects["kpi"] == "profit") & (effects["arm"] == arm)].iloc[0]
+        spend = effects[(effects["kpi"] == "spend") & (effects["arm"] == arm)]
+        ret = economics.return_on_spend(profit["effect"], spend["effect"].iloc[0]) if len(spend) else float("nan")
+        ret_text = (f" Return on the extra spend: {ret:+.2f} of profit per 1 spent on ads, prompts and service "
+                    f"(-1: the spend brings nothing back)." if ret == ret else "")
         sections.append(f"<h3>{html.escape(arm)}</h3><p>Effect on profit: <b>{_show(profit['effect'], 'money', True)} "
                         f"{cur}</b> (95 % interval {_show(profit['effect_low'], 'money', True)} to "
-                        f"{_show(profit['effect_high'], 'money', True)}).</p>"
+                        f"{_show(profit['effect_high'], 'money', True)}).{ret_text}</p>"
                         + _table(["KPI", "scenario (mean)", f"{arm} (mean)", "effect", "95 % interval", "how sure"],
                                  rows))
     sections.append('<p class="note">Market share in percentage points (pp); sentiment and rating on the last '
