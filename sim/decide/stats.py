@@ -5,7 +5,6 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from scipy import stats
 
 LEVEL = 0.95
 
@@ -17,6 +16,8 @@ def mean_interval(values, level: float = LEVEL) -> tuple[float, float, float, fl
     mean = float(x.mean()) if n else float("nan")
     if n < 2:
         return mean, float("nan"), float("nan"), float("nan")
+    from scipy import stats  # imported late: scipy.stats costs a second at import
+
     sd = float(x.std(ddof=1))
     half = float(stats.t.ppf(0.5 + level / 2, n - 1)) * sd / math.sqrt(n)
     return mean, sd, mean - half, mean + half
