@@ -123,3 +123,16 @@ def test_optimise_command_refuses_a_bad_spec_with_exit_2(tmp_path: Path, capsys)
     assert main(["optimise", str(path), "--out", str(tmp_path / "o")]) == 2
     assert "budget: expected a number >= 0, found -1" in capsys.readouterr().err
     assert not (tmp_path / "o").exists()
+
+
+def test_with_a_profit_floor_a_plan_below_it_scores_below_every_plan_above_it(tmp_path: Path):
+    from sim.decide.optimise import score
+
+    path = tmp_path / "spec.toml"
+    path.write_text(USELESS_ADS.replace('objective = "profit"', 'objective = "sentiment"\nprofit_floor = 100.0'),
+                    encoding="utf-8")
+    spec = load_spec(path)
+    above = score(spec, [{"objective": -0.9, "profit": 150.0}, {"objective": -0.9, "profit": 60.0}])
+    below = score(spec, [{"objective": 0.9, "profit": 90.0}, {"objective": 0.9, "profit": 80.0}])
+    further = score(spec, [{"objective": 0.9, "profit": -500.0}])
+    assert above == pytest.approx(-0.9) and further < below < -1.0 <= above

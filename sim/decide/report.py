@@ -139,9 +139,13 @@ def _optimise_page(folder: Path) -> str:
                 f"<p>Best minus current plan: <b>{_show(best['effect'], kind, True)}</b> (95 % interval "
                 f"{_show(best['effect_low'], kind, True)} to {_show(best['effect_high'], kind, True)}): "
                 f"{_verdict(best['effect_low'], best['effect_high'])}.</p>")
-    figures = _table(["", "best split", "current plan"],
-                     [[k, f"{best[k]:,.2f}", f"{plan[k]:,.2f}"] for k in
-                      ("profit", "npv", "revenue", "share", "sentiment", "spend_ads", "spend_prompts", "spend_service")])
+    shown = [("profit", f"profit ({cur})", "money"), ("npv", f"NPV ({cur})", "money"),
+             ("revenue", f"revenue ({cur})", "money"), ("share", "market share", "points"),
+             ("sentiment", "net sentiment, last day", "index"), ("spend_ads", f"spent on ads ({cur})", "money"),
+             ("spend_prompts", f"spent on prompts ({cur})", "money"),
+             ("spend_service", f"spent on service ({cur})", "money")]
+    figures = _table(["over the horizon, mean of the paired runs", "best split", "current plan"],
+                     [[label, _show(best[k], kind), _show(plan[k], kind)] for k, label, kind in shown])
     levers = _table(["lever", "best split"], [[k, v] for k, v in best["levers"].items()])
     sections = ["<h2>What was optimised</h2>" + what + bounds, "<h2>Headline</h2>" + headline + split + figures,
                 "<h3>Levers of the best split</h3>" + levers
