@@ -102,6 +102,23 @@ class _Tasks:
         return Task(rid, arm, replicate, self.seeds[replicate], {}, self.arms[arm], (), self.daily)
 
 
+def local_pool(workers: int | None = None):
+    """Worker processes for decisions: forked from a server that has imported momentsim once.
+
+    A spawned worker imports momentsim before its first run (1-3 s, more on a busy machine); the
+    forkserver imports it once per Python process, so a second what-if in the same session (a
+    notebook, the app) starts its workers at once. Workers ignore Ctrl-C, as the sweeps' do.
+    """
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    from ..sweep.execute import _ignore_sigint
+
+    multiprocessing.set_forkserver_preload(["sim.decide.compare"])
+    return ProcessPoolExecutor(max_workers=workers or os.cpu_count() or 1,
+                               mp_context=multiprocessing.get_context("forkserver"), initializer=_ignore_sigint)
+
+
 def _package_version() -> str:
     try:
         return version("momentsim")
@@ -302,9 +319,16 @@ def compare_replicated(scenario: str | Path | Scenario, variants: dict[str, dict
     if executor == "dask" or scheduler is not None or _is_dask_client(executor):
         _run_dask(tasks, todo, executor, scheduler, workers, simulate_money, collect)
         used = "dask"
+    elif executor == "local":
+        pool = local_pool(workers)
+        try:
+            _run_futures(tasks, todo, pool, workers, simulate_money, collect)
+        finally:
+            pool.shutdown(wait=True, cancel_futures=True)
+        used = "local"
     else:
         _run_futures(tasks, todo, executor, workers, simulate_money, collect)
-        used = executor if isinstance(executor, str) else type(executor).__name__
+        used = type(executor).__name__
     if failures or len(results) != len(todo):
         raise RuntimeError("compare: some runs did not finish: " + "; ".join(failures[:3]))
     names = [BASE_ARM, *variants]

@@ -52,7 +52,7 @@ from .. import api, economics
 from ..params import ScenarioError, suggest
 from ..scenario import Scenario, parse_toml, read_text
 from ..sweep.spec import Task
-from .compare import _atomic, _package_version, kpis, replicate_seeds, simulate_money
+from .compare import _atomic, _package_version, kpis, local_pool, replicate_seeds, simulate_money
 from .stats import mean_interval, paired_interval
 
 LEVERS = ("ads", "prompts", "service")
@@ -322,14 +322,7 @@ class _Runner:
                                             processes=True, host="127.0.0.1", dashboard_address=None)
                 self.pool = Client(self.cluster)
         else:
-            import multiprocessing
-            from concurrent.futures import ProcessPoolExecutor
-
-            from ..sweep.execute import _ignore_sigint
-
-            self.pool = ProcessPoolExecutor(max_workers=workers or os.cpu_count() or 1,
-                                            mp_context=multiprocessing.get_context("spawn"),
-                                            initializer=_ignore_sigint)
+            self.pool = local_pool(workers)
 
     @property
     def slots(self) -> int:
