@@ -136,3 +136,14 @@ def test_with_a_profit_floor_a_plan_below_it_scores_below_every_plan_above_it(tm
     below = score(spec, [{"objective": 0.9, "profit": 90.0}, {"objective": 0.9, "profit": 80.0}])
     further = score(spec, [{"objective": 0.9, "profit": -500.0}])
     assert above == pytest.approx(-0.9) and further < below < -1.0 <= above
+
+
+def test_a_dask_cluster_finds_the_same_trials_as_local_processes(study, tmp_path: Path):
+    distributed = pytest.importorskip("distributed")
+    folder, result = study
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1",
+                                  dashboard_address=None) as cluster:
+        on_dask = optimise(load_spec(folder / "spec.toml", trials=4), tmp_path / "dask",
+                           scheduler=cluster.scheduler_address)
+    assert on_dask.executor == "dask"
+    pd.testing.assert_frame_equal(on_dask.trials, result.trials.iloc[:4])
