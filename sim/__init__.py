@@ -5,10 +5,11 @@ research of the next. See README.md and docs/ODD.md.
 """
 
 from .api import Comparison, Result, build, compare, load, resolve, run, scenarios, what_if
+from .decide import WhatIf, compare_replicated
 from .engine import ArrayMarketModel
 from .model import MarketModel
 from .params import ScenarioError
 from .scenario import Scenario, loads
 
-__all__ = ["ArrayMarketModel", "Comparison", "MarketModel", "Result", "Scenario", "ScenarioError", "build", "compare",
-           "load", "loads", "resolve", "run", "scenarios", "what_if"]
+__all__ = ["ArrayMarketModel", "Comparison", "MarketModel", "Result", "Scenario", "ScenarioError", "WhatIf", "build",
+           "compare", "compare_replicated", "load", "loads", "resolve", "run", "scenarios", "what_if"]

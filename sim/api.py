@@ -20,7 +20,7 @@ from typing import Any
 import pandas as pd
 from tqdm.auto import tqdm
 
-from . import plots
+from . import economics, plots
 from .engine import ArrayMarketModel
 from .model import Market, MarketModel
 from .params import Event
@@ -53,6 +53,10 @@ class Result:
     def brands(self) -> list[str]:
         return self.scenario.params.brand_names
 
+    def money(self) -> pd.DataFrame:
+        """The table with the P&L columns (spend by lever, gross margin, profit) of :func:`sim.economics.pnl`."""
+        return economics.pnl(self.table, self.scenario)
+
     def summary(self) -> dict[str, Any]:
         """End-of-run figures: per brand and for the conversation as a whole."""
         t, last = self.table, self.table.iloc[-1]
@@ -78,8 +82,11 @@ class Result:
                 "shares_negative": int(days[f"shares_negative_{b}"].sum()),
                 "reviews": int(last[f"reviews_{b}"]),
             }
+        for b, figures in economics.summary(self.table, self.scenario).items():
+            brands[b].update(figures)
         return {
             "scenario": self.scenario.name,
+            "currency": economics.currency(self.scenario.params),
             "days": int(last["step"]),
             "seed": self.scenario.params["seed"],
             "population": int(sum(last[c] for c in t.columns if c.startswith("stage_"))),
@@ -95,8 +102,8 @@ class Result:
         }
 
     def csv(self) -> str:
-        """The table as CSV text, the same bytes for the same scenario and seed."""
-        return self.table.to_csv(index=False, float_format=CSV_FLOAT_FORMAT, lineterminator="\n")
+        """The table with its P&L columns as CSV text, the same bytes for the same scenario and seed."""
+        return self.money().to_csv(index=False, float_format=CSV_FLOAT_FORMAT, lineterminator="\n")
 
     def figure(self):
         return plots.sentiment_figure(self.table, self.scenario.name)
@@ -138,7 +145,7 @@ ENGINES = {"agent": MarketModel, "array": ArrayMarketModel}
 
 def model_for(scenario: Scenario) -> Market:
     """The model of a resolved scenario, by its ``engine``: MarketModel or ArrayMarketModel."""
-    return ENGINES[scenario.params["engine"]](scenario)
+    return ENGINES[scenario.params["engine"]](economics.engine_scenario(scenario))
 
 
 def build(scenario: str | Path | Scenario, **kwargs) -> Market:
@@ -198,8 +205,24 @@ def what_if(scenario: Scenario, changes: dict[str, Any], source: str = "what-if"
     return settled
 
 
-def compare(scenario: str | Path | Scenario, changes: dict[str, Any], steps: int | None = None,
-            seed: int | None = None) -> Comparison:
-    """What-if: the scenario and a changed copy (:func:`what_if`), same seed, side by side."""
-    base = resolve(scenario, steps, seed)
-    return Comparison(run(base), run(what_if(base, changes)))
+def compare(scenario: str | Path | Scenario, changes: dict[str, Any] | None = None, steps: int | None = None,
+            seed: int | None = None, *, replicates: int | None = None,
+            variants: dict[str, dict[str, Any]] | None = None, **options):
+    """What-if: the scenario and a changed copy (:func:`what_if`), same seed, side by side (a :class:`Comparison`).
+
+    With ``replicates=N`` (or ``variants={name: changes}``, up to four) it runs every arm on N paired
+    seeds in parallel and returns a :class:`sim.decide.WhatIf` with effects and 95 % intervals;
+    ``changes`` is then the variant named "variant", and ``options`` go to
+    :func:`sim.decide.compare_replicated` (brand, overrides, executor, scheduler, workers).
+    """
+    if replicates is None and variants is None:
+        if changes is None:
+            raise TypeError("compare() needs changes (or replicates=N and variants)")
+        base = resolve(scenario, steps, seed)
+        return Comparison(run(base), run(what_if(base, changes)))
+    from .decide.compare import compare_replicated
+
+    arms = dict(variants or {})
+    if changes:
+        arms = {"variant": dict(changes), **arms}
+    return compare_replicated(scenario, arms, replicates=replicates or 8, seed=seed, steps=steps, **options)

@@ -76,6 +76,7 @@ def parser() -> argparse.ArgumentParser:
 
     _add_ui_parser(sub)
     _add_sweep_parsers(sub)
+    _add_decide_parsers(sub)
     return top
 
 
@@ -101,6 +102,68 @@ def _add_sweep_parsers(sub) -> None:
 
     report = sub.add_parser("sweep-report", help="confidence intervals, plots and sensitivity indices")
     report.add_argument("dir", type=Path, help="a sweep's output folder")
+
+
+# --- decisions (issue 14): compare, optimise, report; the commands live in sim/decide/cli.py ---
+
+def _add_decide_parsers(sub) -> None:
+    """``momentsim compare``, ``optimise`` and ``report``: decisions with their uncertainty (sim/decide)."""
+    compare = sub.add_parser("compare", help="a scenario and up to 4 variants on N paired seeds: effects "
+                                             "with 95 %% intervals")
+    compare.add_argument("scenario", help="a shipped scenario's name or a scenario TOML file")
+    compare.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
+                         help="override a parameter of every arm by dotted key")
+    compare.add_argument("--variant", dest="variants", action="append", default=[],
+                         metavar="NAME:KEY=VALUE,...", help="a variant: its name and its overrides (up to 4)")
+    compare.add_argument("--replicates", type=_positive_int, default=8, help="paired seeds per arm (default 8)")
+    compare.add_argument("--seed", type=_nonnegative_int, help="seed the replicates' seeds derive from "
+                                                               "(default: the scenario's)")
+    compare.add_argument("--steps", type=_positive_int, help="days to simulate (default: the scenario's)")
+    compare.add_argument("--brand", help="the brand whose KPIs are compared (default: the first)")
+    _add_executor_options(compare)
+    compare.add_argument("--out", type=Path, help="output folder (default: out/compare/<scenario>)")
+
+    optimise = sub.add_parser("optimise", help="split a brand's budget across ads, review prompting and "
+                                               "service with Optuna, on paired seeds")
+    optimise.add_argument("spec", type=Path, help="an optimisation spec TOML file (see docs/decisions.md)")
+    optimise.add_argument("--trials", type=_positive_int, help="trials to run in all (default: the spec's)")
+    optimise.add_argument("--replicates", type=_positive_int, help="paired seeds per trial (default: the spec's)")
+    _add_executor_options(optimise)
+    optimise.add_argument("--out", type=Path, help="output folder (default: out/optimise/<spec name>); "
+                                                   "run again to resume or to add trials")
+
+    report = sub.add_parser("report", help="one self-contained HTML report of a run, compare or optimise folder")
+    report.add_argument("dir", type=Path, help="the output folder of momentsim run, compare or optimise")
+
+
+def _add_executor_options(parser) -> None:
+    parser.add_argument("--executor", choices=["local", "dask"], default="local",
+                        help="local processes on all cores (default), or a Dask cluster")
+    parser.add_argument("--scheduler", metavar="ADDRESS",
+                        help="Dask scheduler address (default with --executor dask: a local Dask cluster)")
+    parser.add_argument("--workers", type=_positive_int, help="worker processes (default: all cores)")
+
+
+def cmd_compare(args) -> int:
+    from .decide.cli import cmd_compare as compare
+
+    return compare(args)
+
+
+def cmd_optimise(args) -> int:
+    from .decide.cli import cmd_optimise as optimise
+
+    return optimise(args)
+
+
+def cmd_report(args) -> int:
+    from .decide.report import report
+
+    print(f"wrote {report(args.dir)}")
+    return 0
+
+
+# --- end decisions ---
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -229,4 +292,5 @@ def cmd_sweep_report(args) -> int:
 
 
 COMMANDS = {"run": cmd_run, "scenarios": cmd_scenarios, "validate": cmd_validate,
-            "ui": cmd_ui, "sweep": cmd_sweep, "sweep-report": cmd_sweep_report}
+            "ui": cmd_ui, "sweep": cmd_sweep, "sweep-report": cmd_sweep_report,
+            "compare": cmd_compare, "optimise": cmd_optimise, "report": cmd_report}

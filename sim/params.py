@@ -208,6 +208,24 @@ SCHEMA: dict[str, Param] = {
     "choice.loyalty_bonus": _nonneg(0.5, "utility of the brand one was satisfied with last time",
                                     "Guadagni & Little (1983): brand loyalty in choice; level: " + A, 100.0),
     "choice.walk_away_utility": Param(-1.0, float, "utility of buying nothing", -100.0, 100.0, source=A),
+    # --- economics (issue 14) ---
+    "economics.currency": Param("", str, "currency name shown with money figures (empty: shown as 'units')",
+                                source="the user's"),
+    "economics.discount_rate": _nonneg(0.10, "yearly discount rate for NPV and customer lifetime value",
+                                       A + ": a typical cost of capital, 8-10 %", 1.0),
+    "economics.ad_carryover": Param(0.9, float, "share of yesterday's ad stock still working today (adstock)",
+                                    0.0, 0.99, source="Broadbent (1979); level: " + A + " (a half-life of about "
+                                                      "a week)"),
+    "economics.ad_max_intensity": _pos(0.5, "the most ad intensity money can buy (saturation)",
+                                       A + ": above the 0.3 of the shipped hype scenario", 100.0),
+    "economics.ad_half_saturation": _pos(192.0, "ad spend a day that buys half the maximum intensity",
+                                         A + ": the default intensity 0.02 then costs 8 a day, about 5 % of a "
+                                             "healthy brand's revenue, a typical advertising-to-sales ratio",
+                                         MAX_MONEY),
+    "economics.prompt_response": _prob(0.1, "chance a customer sent a review request posts a review "
+                                            "(the budget planner buys prompts at this response)",
+                                       A + "; prompted reviews: Askalidis, Kim & Malthouse (2017)"),
+    # --- end economics ---
 }
 
 # Brand levers: every brand has these, with these defaults.
@@ -223,12 +241,26 @@ BRAND_SCHEMA: dict[str, Param] = {
                               "seed 000 (Amazon, Booking reminders)"),
     "service_recovery": _prob(0.5, "share of complaints the brand's service resolves",
                               "seeds 001, 004; level: " + A),
-    "acquisition_cost": _nonneg(50.0, "cost of winning a new customer", "seed 003: 3-7x retention",
-                                MAX_MONEY),
-    "retention_cost": _nonneg(10.0, "cost of keeping a customer", "seed 003", MAX_MONEY),
+    "acquisition_cost": _nonneg(8.0, "cost of winning a customer (a first purchase, or one won from another "
+                                     "brand)", "seed 003: 3-7x retention; level set so that a healthy brand's "
+                                     "customer lifetime value is about 3x it (the 3:1 rule of thumb)", MAX_MONEY),
+    "retention_cost": _nonneg(1.6, "cost of keeping a customer (a repeat purchase of the same brand)",
+                              "seed 003: a fifth of the acquisition cost", MAX_MONEY),
     "initial_awareness": _prob(0.5, "share of consumers aware of the brand before the burn-in", A),
     "initial_attitude": Param(0.1, float, "mean attitude of aware consumers before the burn-in", -1.0, 1.0,
                               source=A),
+    # --- economics (issue 14) ---
+    "unit_cost": _nonneg(6.0, "cost of goods per purchase; margin = price - unit_cost",
+                         A + ": a 40 % gross margin, typical of branded consumer goods", MAX_MONEY),
+    "ad_spend": Param(-1.0, float, "advertising spend a day; when set (>= 0) it overrides ad_intensity through "
+                                   "the saturating response with carry-over; negative: not set, ad_intensity "
+                                   "is used and costs the spend that buys it", -1.0, MAX_MONEY,
+                      source="the brand's plan"),
+    "prompt_cost": _nonneg(0.1, "cost of one review request sent",
+                           A + ": an e-mail or in-app prompt, a hundredth of a purchase's price", MAX_MONEY),
+    "service_cost": _nonneg(2.0, "cost of one complaint handled by customer service",
+                            A + ": a contact and a goodwill gesture, a fifth of a purchase's price", MAX_MONEY),
+    # --- end economics ---
 }
 
 EVENT_KEYS = ("day", "brand", "lever", "value")
