@@ -206,8 +206,11 @@ class Consumer(mesa.Agent):
         if u < spontaneous:
             m.tell(self.index, brand, self.rating, self.satisfied, private=True,
                    public=self.draw() < p["sharing.public_fraction"])
-        elif u < spontaneous + prompted:
-            m.tell(self.index, brand, self.rating, self.satisfied, private=False, public=True)
+        else:
+            if m.levers[brand]["review_prompting"] > 0:  # the brand asks those who did not share on their own
+                m.day.prompts[brand] += 1
+            if u < spontaneous + prompted:
+                m.tell(self.index, brand, self.rating, self.satisfied, private=False, public=True)
         self.bought = -1
         self.stage = Stage.DORMANT
 

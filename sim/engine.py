@@ -490,11 +490,13 @@ class ArrayMarketModel(Market):
         posted |= ~told & (u < spontaneous + prompted)
         shared = told | posted
         d = self.day
+        asked = np.bincount(brand[~told & (self.prompting[brand] > 0)], minlength=self.n_brands).tolist()
         positive = np.bincount(brand[shared & satisfied], minlength=self.n_brands).tolist()
         negative = np.bincount(brand[shared & ~satisfied], minlength=self.n_brands).tolist()
         for b in range(self.n_brands):
             d.shares_positive[b] += positive[b]
             d.shares_negative[b] += negative[b]
+            d.prompts[b] += asked[b]
         self.outbox.append((ids[shared], brand[shared], self.rating[ids[shared]], told[shared], posted[shared]))
         self.bought[ids] = -1
         self._wait_for_need(ids)

@@ -18,7 +18,7 @@ TOTAL_COLUMNS = ["purchases", "experiences_satisfied", "experiences_dissatisfied
                  "shares_positive", "shares_negative", "adopters", "walk_aways"]
 BRAND_COLUMNS = ["sentiment", "rating", "aware", "purchases", "market_share", "shares_positive",
                  "shares_negative", "revenue", "acquisitions", "retentions", "acquisition_cost",
-                 "retention_cost", "reviews", "recoveries", "attitude", "complaints",
+                 "retention_cost", "reviews", "recoveries", "attitude", "complaints", "prompts",
                  "stars_1", "stars_2", "stars_3", "stars_4", "stars_5"]
 
 
@@ -39,6 +39,7 @@ class DayCounts:
         self.shares_positive = [0] * n_brands
         self.shares_negative = [0] * n_brands
         self.complaints = [0] * n_brands
+        self.prompts = [0] * n_brands  # review requests sent (to customers who did not share on their own)
         self.recoveries = [0] * n_brands
         self.experience_stars = [0] * 6  # today's experiences by stars (index 1-5), every brand
         self.satisfied = 0
@@ -101,6 +102,7 @@ class Recorder:
             row[f"recoveries_{name}"] = day.recoveries[b]
             row[f"attitude_{name}"] = float(attitude[b])
             row[f"complaints_{name}"] = day.complaints[b]
+            row[f"prompts_{name}"] = day.prompts[b]
             for stars in range(1, 6):
                 row[f"stars_{stars}_{name}"] = int(posted[b, stars])
         return row
