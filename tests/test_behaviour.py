@@ -13,8 +13,9 @@ Z = 3.0  # standard errors of tolerance: a one-sided 3-sigma test
 
 
 def paired_differences(scenario, changes, metric, replicates):
-    """metric(changed run) - metric(base run), for seeds 0..replicates-1 (common random numbers)."""
-    changed = scenario.with_overrides(changes)
+    """metric(changed run) - metric(base run), for seeds 0..replicates-1 (common random numbers; a brand
+    lever changes on day 0 of the same settled market, as in the app's what-ifs)."""
+    changed = sim.what_if(scenario, changes)
     return np.array([metric(sim.run(changed, seed=s).table) - metric(sim.run(scenario, seed=s).table)
                      for s in range(replicates)])
 
