@@ -183,6 +183,8 @@ def bernoulli_picks(rng: np.random.Generator, count: int, chance: float) -> np.n
     """
     if count <= 0 or chance <= 0:
         return np.empty(0, dtype=np.int64)
+    if count > 2**61:
+        raise ValueError(f"bernoulli_picks: at most 2**61 positions, asked for {count}")
     if chance >= 1:
         return np.arange(count, dtype=np.int64)
     # Geometric gaps by inversion, in floating point: a tiny chance gives gaps far beyond ``count``
@@ -193,7 +195,7 @@ def bernoulli_picks(rng: np.random.Generator, count: int, chance: float) -> np.n
 
     def gaps() -> np.ndarray:
         with np.errstate(over="ignore"):  # an infinite gap is a gap past the end
-            gap = np.minimum(rng.standard_exponential(batch) * scale, count + 1.0)
+            gap = np.minimum(rng.standard_exponential(batch) * scale, 2.0 * count + 2.0)  # past the end
         return np.maximum(np.ceil(gap), 1.0).astype(np.int64)
 
     def steps(start: int) -> np.ndarray:

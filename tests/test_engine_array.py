@@ -286,6 +286,29 @@ def test_bernoulli_picks_are_each_position_with_its_chance():
     assert len(network.bernoulli_picks(rng, 5, 0.0)) == 0 and len(network.bernoulli_picks(rng, 0, 0.5)) == 0
 
 
+@pytest.mark.parametrize("count, chance", [(100, 1e-18), (10**12, 1e-308), (10**18, 1e-18), (10**6, 1e-9)])
+def test_bernoulli_picks_with_tiny_chances_pick_what_they_should(count, chance):
+    """Tiny daily chances (a purchase cycle of 1e18 days) neither overflow nor hang: the number of picks
+    is Poisson with mean count x chance (here at most 1), and every pick is in range."""
+    rng = np.random.default_rng(11)
+    counts = []
+    for _ in range(300):
+        picks = network.bernoulli_picks(rng, count, chance)
+        assert np.all(np.diff(picks) > 0) and (len(picks) == 0 or 0 <= picks[0] <= picks[-1] < count)
+        counts.append(len(picks))
+    mean = count * chance
+    assert abs(np.mean(counts) - mean) <= 4 * (mean / 300) ** 0.5 + 1e-9
+
+
+def test_a_purchase_cycle_of_1e18_days_runs_in_both_engines():
+    for engine in ("agent", "array"):
+        table = sim.run(sim.load("baseline", {"engine": engine, "population.size": 100, "steps": 5,
+                                              "market.burn_in_days": 5,
+                                              "journey.purchase_cycle_days": 3650.0})).table
+        assert len(table) == 6
+    # The schema bounds the cycle at ten years; the sampler itself takes any chance (above).
+
+
 def test_the_array_engine_builds_every_network_kind_with_numpy(monkeypatch):
     def no_networkx(*args, **kwargs):
         raise AssertionError("networkx called")
