@@ -74,7 +74,7 @@ def what_if():
     """An accounting-only variant (a dearer product, same behaviour) and a behavioural one."""
     return sim.compare("baseline", replicates=4, seed=11, steps=40, overrides=SMALL, workers=2,
                        variants={"dearer": {"brands.ours.unit_cost": 7.0},
-                                 "service": {"brands.ours.service_recovery": 0.9}})
+                                 "service": {"brands.ours.service_recovery": 0.9, "brands.ours.service_cost": 4.0}})
 
 
 def test_common_random_numbers_make_an_accounting_change_exact(what_if):
@@ -97,7 +97,7 @@ def test_effects_table_has_every_kpi_and_arm(what_if):
     assert (e["n"] == 4).all()
     service = e[(e["arm"] == "service")].set_index("kpi")
     assert (service["effect_low"] <= service["effect"]).all() and (service["effect"] <= service["effect_high"]).all()
-    # the service variant recovers more complaints, at a price: its profit and revenue effects differ
+    # the service variant resolves more complaints at a dearer contact: its profit and revenue effects differ
     assert service.loc["profit", "effect"] != service.loc["revenue", "effect"]
 
 
@@ -152,7 +152,7 @@ def test_a_dask_cluster_gives_the_same_replicates_as_local_processes(what_if):
         on_dask = sim.compare("baseline", replicates=4, seed=11, steps=40, overrides=SMALL,
                               scheduler=cluster.scheduler_address,
                               variants={"dearer": {"brands.ours.unit_cost": 7.0},
-                                        "service": {"brands.ours.service_recovery": 0.9}})
+                                        "service": {"brands.ours.service_recovery": 0.9, "brands.ours.service_cost": 4.0}})
     assert on_dask.executor == "dask"
     pd.testing.assert_frame_equal(on_dask.values, what_if.values)
     pd.testing.assert_frame_equal(on_dask.effects(), what_if.effects())
