@@ -5,7 +5,6 @@ research of the next. See README.md and docs/ODD.md.
 """
 
 from .api import Comparison, Result, build, compare, load, resolve, run, scenarios, what_if
-from .decide import WhatIf, compare_replicated
 from .engine import ArrayMarketModel
 from .model import MarketModel
 from .params import ScenarioError
@@ -13,3 +12,13 @@ from .scenario import Scenario, loads
 
 __all__ = ["ArrayMarketModel", "Comparison", "MarketModel", "Result", "Scenario", "ScenarioError", "WhatIf", "build",
            "compare", "compare_replicated", "load", "loads", "resolve", "run", "scenarios", "what_if"]
+
+
+def __getattr__(name: str):
+    """The decision tools load on first use (Optuna, SciPy): ``import sim`` stays quick for a run."""
+    if name in ("WhatIf", "compare_replicated"):
+        from . import decide
+
+        return getattr(decide, name)
+    raise AttributeError(f"module 'sim' has no attribute {name!r}")
+
