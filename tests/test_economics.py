@@ -12,8 +12,6 @@ import sim
 from sim import economics as eco
 
 SMALL = {"engine": "array", "population.size": 300, "steps": 60}
-HEALTHY_COSTS = {f"brands.{b}.{k}": v for b in ("ours", "theirs")
-                 for k, v in (("acquisition_cost", 4.0), ("retention_cost", 0.8))}
 
 
 def test_adstock_of_a_constant_spend_is_the_spend_and_a_burst_fades_geometrically():
@@ -111,7 +109,7 @@ def test_profit_adds_up_day_by_day_with_the_levers_in_force():
         parts = (m[f"gross_margin_{brand}"] - m[f"acquisition_cost_{brand}"] - m[f"retention_cost_{brand}"]
                  - m[f"spend_ads_{brand}"] - m[f"spend_prompts_{brand}"] - m[f"spend_service_{brand}"])
         assert np.allclose(m[f"profit_{brand}"], parts)
-    assert np.allclose(m["spend_service_ours"], 2.0 * m["recoveries_ours"])
+    assert np.allclose(m["spend_service_ours"], 2.0 * m["complaints_ours"])  # every complaint is handled
     # prompts: only the brand that prompts pays, never for more customers than it had
     assert m["spend_prompts_theirs"].sum() == 0 and m["spend_prompts_ours"].sum() > 0
     assert (m["spend_prompts_ours"] <= 0.1 * m["purchases_ours"] + 1e-9).all()
@@ -119,8 +117,8 @@ def test_profit_adds_up_day_by_day_with_the_levers_in_force():
 
 
 def test_a_healthy_brand_is_profitable_with_clv_a_few_times_its_acquisition_cost():
-    """The P&L the defaults tell, at the proposed acquisition and retention costs (4 and 0.8: 5x, seed 003)."""
-    summary = sim.run("baseline", overrides={"engine": "array", **HEALTHY_COSTS}).summary()
+    """The P&L the defaults tell (acquisition 8, retention 1.6: 5x, seed 003)."""
+    summary = sim.run("baseline", overrides={"engine": "array"}).summary()
     ours = summary["brands"]["ours"]
     assert ours["profit"] > 0 and ours["npv"] > 0
     assert 2.0 <= ours["clv_to_acquisition_cost"] <= 5.0
