@@ -22,10 +22,17 @@ from scipy import stats
 
 import sim
 
+def _net(table, brand: str) -> float:
+    positive = table[f"shares_positive_{brand}"].iloc[1:].sum()
+    negative = table[f"shares_negative_{brand}"].iloc[1:].sum()
+    return (positive - negative) / (positive + negative)
+
+
 # metric: (how it is read from a run, margin)
 METRICS = {
-    "sentiment_ours": (lambda t: t["sentiment_ours"].iloc[-28:].mean(), 0.02),
-    "sentiment_theirs": (lambda t: t["sentiment_theirs"].iloc[-28:].mean(), 0.02),
+    # Net sentiment of the year's conversation (the 28-day figure of one day rests on a few hundred stories).
+    "net_sentiment_ours": (lambda t: _net(t, "ours"), 0.02),
+    "net_sentiment_theirs": (lambda t: _net(t, "theirs"), 0.02),
     "attitude_ours": (lambda t: t["attitude_ours"].iloc[-1], 0.02),
     "attitude_theirs": (lambda t: t["attitude_theirs"].iloc[-1], 0.02),
     "market_share_ours": (lambda t: t["purchases_ours"].iloc[1:].sum() / t["purchases"].iloc[1:].sum(), 0.01),
