@@ -27,6 +27,14 @@ class Varied:
     num: int | None = None
     step: float | None = None
 
+    def count(self) -> int:
+        """How many values a grid takes of this parameter (without making them)."""
+        if self.values is not None:
+            return len(self.values)
+        if self.num is not None:
+            return self.num
+        return int(np.floor((self.high - self.low) / self.step + 1e-9)) + 1
+
     def grid_values(self) -> list[Any]:
         if self.values is not None:
             return list(self.values)

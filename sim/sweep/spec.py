@@ -27,13 +27,14 @@ from __future__ import annotations
 
 import hashlib
 import json
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from .. import api
+from .. import api, provenance
 from ..params import BRAND_SCHEMA, SCHEMA, ScenarioError, suggest
 from ..record import columns as recorded_columns
 from ..scenario import Scenario, parse_toml, read_text
@@ -42,6 +43,8 @@ from .design import DESIGNS, Varied, points, problem
 TOP_KEYS = ("scenario", "steps", "seed", "replicates", "design", "samples", "levels", "outputs", "daily",
             "name", "description", "set", "vary")
 RANGE_KEYS = ("low", "high", "num", "step")
+# A sweep's runs are listed, seeded and tracked one by one: past this many, split the study.
+MAX_RUNS = 1_000_000
 # End-of-run metrics (sim.api.Result.summary(), flattened): totals, then per brand as <metric>_<brand>.
 TOTAL_METRICS = ("population", "adopters", "purchases", "experiences", "dissatisfied_share_of_experiences",
                  "shared_share_of_experiences", "negative_share_of_conversation")
@@ -156,30 +159,43 @@ def loads_sweep(text: str, path: str | Path | None = None) -> Sweep:
     base = _base_scenario(doc, src, path)
     fixed = _dotted(doc.get("set", {}), src, "set", leaf=lambda v: not isinstance(v, dict))
     if "steps" in doc:
-        fixed["steps"] = _integer(doc, "steps", src, 1)
+        fixed["steps"] = _integer(doc, "steps", src, 1, high=api.MAX_STEPS)
     if fixed:
-        base = base.with_overrides(fixed, source=f"{src}: set")
-    seed = _integer(doc, "seed", src, 0, default=base.params["seed"])
-    replicates = _integer(doc, "replicates", src, 1, default=1)
+        base = base.with_overrides(fixed, source=f"{src}: set",
+                                   base_dir=path.resolve().parent if path is not None else None)
+    seed = _integer(doc, "seed", src, 0, default=base.params["seed"], high=2**63 - 1)
+    replicates = _integer(doc, "replicates", src, 1, default=1, high=MAX_RUNS)
     design = doc.get("design", "grid")
     if design not in DESIGNS:
         raise ScenarioError(f"{src}: design: expected one of {', '.join(DESIGNS)}, found {design!r}"
                             f"{suggest(str(design), DESIGNS)}")
     samples = None
     if design != "grid":
-        samples = _integer(doc, "samples", src, 1)
+        samples = _integer(doc, "samples", src, 1, high=MAX_RUNS)
         if design == "sobol" and samples & (samples - 1):
             raise ScenarioError(f"{src}: samples: expected a power of 2 for design 'sobol' (Saltelli's "
                                 f"scheme needs it), found {samples}")
     elif "samples" in doc:
         raise ScenarioError(f"{src}: samples: only for designs lhs, sobol and morris; a grid runs every "
                             f"combination of the listed values")
-    levels = _integer(doc, "levels", src, 2, default=4)
+    levels = _integer(doc, "levels", src, 2, default=4, high=1000)
 
     varied = _varied(doc.get("vary"), design, base, src)
+    _check_runs(design, varied, samples, replicates, src)
     pts = points(design, varied, samples, seed, levels)
-    for i, point in enumerate(pts):  # every point resolved now: a bad one never reaches a worker
-        base.with_overrides(point, source=f"{src}: vary (point {i}: {_show(point)})")
+    cpu_seconds = 0.0
+    with warnings.catch_warnings():  # one warning for the whole sweep, below, not one a point
+        warnings.simplefilter("ignore", provenance.MomentsimWarning)
+        for i, point in enumerate(pts):  # every point resolved now: a bad one never reaches a worker
+            where = f"{src}: vary (point {i}: {_show(point)})"
+            resolved = base.with_overrides(point, source=where) if point else base
+            try:
+                cpu_seconds += api.check_size(resolved) * replicates
+            except ScenarioError as exc:
+                raise ScenarioError(f"{where}: {exc}") from None
+    if cpu_seconds > 3600:
+        provenance.warn(f"{src}: {len(pts) * replicates:,} runs: expect about {cpu_seconds / 3600:,.1f} "
+                        f"CPU-hours (divide by the workers)")
     brands = base.params.brand_names
     outputs = _names(doc, "outputs", src, metric_names(brands), "an end-of-run metric", default=True)
     daily = _names(doc, "daily", src, recorded_columns(brands)[1:], "a recorded column", default=False)
@@ -213,14 +229,40 @@ def _base_scenario(doc: dict, src: str, path: Path | None) -> Scenario:
         raise ScenarioError(f"{src}: scenario: {exc}") from None
 
 
-def _integer(doc: dict, key: str, src: str, low: int, default: int | None = None) -> int:
+def _check_runs(design: str, varied: list[Varied], samples: int | None, replicates: int, src: str) -> None:
+    """Refuse a sweep of more than MAX_RUNS runs before its points are made."""
+    d = len(varied)
+    if not varied:
+        n_points, how = 1, "1 point"
+    elif design == "grid":
+        n_points = 1
+        for v in varied:
+            n_points *= v.count()
+        how = " x ".join(f"{v.count():,}" for v in varied) + " points"
+    elif design == "sobol":
+        n_points, how = samples * (d + 2), f"samples x (parameters + 2) = {samples:,} x {d + 2} points"
+    elif design == "morris":
+        n_points, how = samples * (d + 1), f"samples x (parameters + 1) = {samples:,} x {d + 1} points"
+    else:
+        n_points, how = samples, f"{samples:,} points"
+    runs = n_points * replicates
+    if runs > MAX_RUNS:
+        raise ScenarioError(f"{src}: the sweep makes {how} x {replicates:,} replicates = {runs:,} runs; "
+                            f"expected at most {MAX_RUNS:,} (fewer values, samples or replicates)")
+
+
+def _integer(doc: dict, key: str, src: str, low: int, default: int | None = None,
+             high: int | None = None) -> int:
+    expected = f"an integer >= {low}" if high is None else f"an integer in [{low}, {high:,}]"
     if key not in doc:
         if default is None:
-            raise ScenarioError(f"{src}: {key}: missing; expected an integer >= {low}")
+            raise ScenarioError(f"{src}: {key}: missing; expected {expected}")
         return default
     value = doc[key]
-    if not isinstance(value, int) or isinstance(value, bool) or value < low:
-        raise ScenarioError(f"{src}: {key}: expected an integer >= {low}, found {value!r}")
+    if (not isinstance(value, int) or isinstance(value, bool) or value < low
+            or (high is not None and value > high)):
+        shown = f"{value!r}" if not isinstance(value, int) or abs(value) < 10**30 else f"a {len(str(value))}-digit number"
+        raise ScenarioError(f"{src}: {key}: expected {expected}, found {shown}")
     return value
 
 
@@ -314,10 +356,13 @@ def _range(key: str, value: dict, param, design: str, where: str, base: Scenario
         if (num is None) == (step is None):
             raise ScenarioError(f"{where}: expected exactly one of num or step for a grid range, "
                                 f"found {'both' if num is not None else 'neither'}")
-        if num is not None and (not isinstance(num, int) or isinstance(num, bool) or num < 2):
-            raise ScenarioError(f"{where}.num: expected an integer >= 2, found {num!r}")
+        if num is not None and (not isinstance(num, int) or isinstance(num, bool) or not 2 <= num <= MAX_RUNS):
+            raise ScenarioError(f"{where}.num: expected an integer in [2, {MAX_RUNS:,}], found {num!r}")
         if step is not None and (not isinstance(step, (int, float)) or isinstance(step, bool) or step <= 0):
             raise ScenarioError(f"{where}.step: expected a number > 0, found {step!r}")
+        if step is not None and (high - low) / step >= MAX_RUNS:
+            raise ScenarioError(f"{where}.step: expected at most {MAX_RUNS:,} values from low to high, "
+                                f"found ({high!r} - {low!r}) / {step!r} = {(high - low) / step:,.0f}")
     elif num is not None or step is not None:
         raise ScenarioError(f"{where}: {'num' if num is not None else 'step'}: only for a grid; design "
                             f"'{design}' samples the range itself (set samples at the top)")
