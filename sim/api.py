@@ -165,11 +165,15 @@ def check_writable(out: str | Path, flag: str = "--out") -> None:
     import tempfile
 
     out = Path(out)
-    if out.is_symlink() and not out.exists():
-        raise ScenarioError(f"{flag} {out}: expected a folder, found a symbolic link to nothing "
-                            f"({os.readlink(out)})")
+    for part in out.parts:
+        if len(os.fsencode(part)) > 255:
+            raise ScenarioError(f"{flag} {str(out)[:80]}...: a name in the path is longer than "
+                                f"255 bytes, the limit of most file systems")
     probe = out
     try:
+        if out.is_symlink() and not out.exists():
+            raise ScenarioError(f"{flag} {out}: expected a folder, found a symbolic link to nothing "
+                                f"({os.readlink(out)})")
         while not probe.exists():
             if probe.is_symlink():
                 raise ScenarioError(f"{flag} {out}: {probe} is a symbolic link to nothing")
@@ -179,12 +183,8 @@ def check_writable(out: str | Path, flag: str = "--out") -> None:
         if not probe.is_dir():
             raise ScenarioError(f"{flag} {out}: expected a folder, found a file"
                                 + ("" if probe == out else f" ({probe}) on the way"))
-        if not os.path.isdir(probe) or not os.access(probe, os.W_OK | os.X_OK):
+        if not os.access(probe, os.W_OK | os.X_OK):
             raise ScenarioError(f"{flag} {out}: cannot write into {probe}: permission denied")
-        for part in out.parts:
-            if len(os.fsencode(part)) > 255:
-                raise ScenarioError(f"{flag} {str(out)[:80]}...: a name in the path is longer than "
-                                    f"255 bytes, the limit of most file systems")
         fd, name = tempfile.mkstemp(prefix=".momentsim-probe-", dir=probe)
         os.close(fd)
         os.unlink(name)

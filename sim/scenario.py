@@ -8,6 +8,7 @@ defaults in :mod:`sim.params`, plus an ``[about]`` table in the NetLogo way
 
 from __future__ import annotations
 
+import importlib.resources
 import stat as _stat
 import tomllib
 from dataclasses import dataclass, field
@@ -21,7 +22,18 @@ from .network import read_edge_list
 from .params import (ABOUT_KEYS, BRAND_SCHEMA, EVENT_KEYS, SCHEMA, Event, Params,
                      ScenarioError, check_value, suggest)
 
-SCENARIO_DIR = Path(__file__).resolve().parent.parent / "scenarios"
+def scenario_dir() -> Path:
+    """The shipped scenarios' folder: ``sim/scenarios`` in an installed package (package data, found
+    with importlib.resources), else the checkout's top-level ``scenarios/`` (the source of truth, which
+    the build maps into the package)."""
+    packaged = importlib.resources.files("sim").joinpath("scenarios")
+    if packaged.is_dir() and any(packaged.joinpath(n.name).is_file() for n in packaged.iterdir()
+                                 if n.name.endswith(".toml")):
+        return Path(str(packaged))
+    return Path(__file__).resolve().parent.parent / "scenarios"
+
+
+SCENARIO_DIR = scenario_dir()
 # Levers an event may change (the initial_* levers only matter on day 0).
 EVENT_LEVERS = tuple(k for k in BRAND_SCHEMA if not k.startswith("initial_"))
 
@@ -61,7 +73,7 @@ def shipped() -> dict[str, Path]:
 def load(name_or_path: str | Path, overrides: dict[str, Any] | None = None) -> Scenario:
     """Load a shipped scenario by name, or a scenario file by path."""
     path = Path(name_or_path)
-    if not path.is_file():
+    if not _exists(path):
         known = shipped()
         if str(name_or_path) in known:
             path = known[str(name_or_path)]
@@ -91,6 +103,13 @@ def cut(text: str, limit: int = 80) -> str:
     return text if len(text) <= limit else f"{text[:limit]}... ({len(text):,} characters)"
 
 
+def _exists(path: Path) -> bool:
+    try:
+        return path.exists()
+    except OSError:  # a name too long, say: read_text names the reason
+        return True
+
+
 def read_text(path: Path, what: str, limit: int = MAX_TOML_BYTES) -> str:
     """A file's UTF-8 text, or a ScenarioError naming the file.
 
@@ -98,6 +117,8 @@ def read_text(path: Path, what: str, limit: int = MAX_TOML_BYTES) -> str:
     ``limit`` bytes."""
     try:
         info = path.stat()
+    except FileNotFoundError:
+        raise ScenarioError(f"{path}: cannot read the {what}: no such file") from None
     except OSError as exc:
         raise ScenarioError(f"{path}: cannot read the {what}: {exc.strerror or exc}") from None
     if not _stat.S_ISREG(info.st_mode):
@@ -194,7 +215,11 @@ def parse_override(text: str) -> tuple[str, Any]:
     try:
         value = tomllib.loads(f"v = {raw.strip()}")["v"]
     except tomllib.TOMLDecodeError:
-        value = raw.strip()
+        value = raw.strip()  # not a TOML value: the text as a string
+    except (RecursionError, ValueError):  # nested too deep, or a number too long: the same message as a file's
+        parse_toml(f"v = {raw.strip()}", f"--set {cut(key)}")
+        raise  # not reached: parse_toml raised a ScenarioError
+    _check_depth({"v": value}, f"--set {cut(key)}")
     return key, value
 
 

@@ -213,7 +213,11 @@ def test_a_run_that_raises_is_recorded_and_the_rest_finish(tmp_path, small_sweep
     runs = read_runs(tmp_path / "flaky")
     failed = runs[runs["status"] == "failed"]
     assert list(failed["point"]) == [1, 1, 4, 4]
-    assert (failed["error"] == "RuntimeError: the model broke at quality 0.65").all()
+    # the type, the message, and the run's parameters and seed (enough to rerun it alone)
+    assert failed["error"].str.startswith("RuntimeError: the model broke at quality 0.65 [run ").all()
+    for _, row in failed.iterrows():
+        assert f"seed {row['seed']}," in row["error"]
+        assert '"brands.ours.quality": 0.65' in row["error"] and "sharing.negative_multiplier" in row["error"]
     assert failed["sentiment_ours"].isna().all()
     ok = runs["status"] == "ok"
     pd.testing.assert_frame_equal(runs[ok].reset_index(drop=True),

@@ -140,6 +140,13 @@ class Sweep:
                 "points": len(self.points), "runs": self.n_runs, "outputs": self.outputs, "daily": self.daily}
 
 
+def shipped_sweeps() -> dict[str, Path]:
+    """The sweeps shipped in ``scenarios/sweeps/`` (package data when installed), by name."""
+    from ..scenario import SCENARIO_DIR
+
+    return {p.stem: p for p in sorted((SCENARIO_DIR / "sweeps").glob("*.toml"))}
+
+
 def load_sweep(path: str | Path) -> Sweep:
     """Read and validate a sweep TOML file."""
     path = Path(path)
@@ -253,16 +260,16 @@ def _check_runs(design: str, varied: list[Varied], samples: int | None, replicat
 
 def _integer(doc: dict, key: str, src: str, low: int, default: int | None = None,
              high: int | None = None) -> int:
-    expected = f"an integer >= {low}" if high is None else f"an integer in [{low}, {high:,}]"
     if key not in doc:
         if default is None:
-            raise ScenarioError(f"{src}: {key}: missing; expected {expected}")
+            raise ScenarioError(f"{src}: {key}: missing; expected an integer >= {low}")
         return default
     value = doc[key]
-    if (not isinstance(value, int) or isinstance(value, bool) or value < low
-            or (high is not None and value > high)):
-        shown = f"{value!r}" if not isinstance(value, int) or abs(value) < 10**30 else f"a {len(str(value))}-digit number"
-        raise ScenarioError(f"{src}: {key}: expected {expected}, found {shown}")
+    if not isinstance(value, int) or isinstance(value, bool) or value < low:
+        raise ScenarioError(f"{src}: {key}: expected an integer >= {low}, found {value!r}")
+    if high is not None and value > high:
+        shown = f"{value:,}" if value < 10**30 else f"a {len(str(value))}-digit number"
+        raise ScenarioError(f"{src}: {key}: expected an integer <= {high:,}, found {shown}")
     return value
 
 
