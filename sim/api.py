@@ -61,10 +61,13 @@ class Result:
     def brands(self) -> list[str]:
         return self.scenario.params.brand_names
 
-    def summary(self) -> dict[str, Any]:
-        """End-of-run figures: per brand and for the conversation as a whole."""
+    def summary(self, skip: int = 0) -> dict[str, Any]:
+        """End-of-run figures: per brand and for the conversation as a whole.
+
+        Totals are over the days after the first ``skip`` (a burn-in: days run but not counted);
+        sentiment, rating, awareness and reviews are the last day's."""
         t, last = self.table, self.table.iloc[-1]
-        days = t.iloc[1:]  # day 0 is the initial state
+        days = t.iloc[1 + skip:]  # day 0 is the initial state
         experiences = days["experiences_satisfied"].sum() + days["experiences_dissatisfied"].sum()
         shares = days["shares_positive"].sum() + days["shares_negative"].sum()
         total_purchases = days["purchases"].sum()

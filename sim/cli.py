@@ -124,6 +124,8 @@ def _add_sweep_parsers(sub) -> None:
 
     report = sub.add_parser("sweep-report", help="confidence intervals, plots and sensitivity indices")
     report.add_argument("dir", type=Path, help="a sweep's output folder")
+    report.add_argument("--format", default="png", metavar="FORMATS",
+                        help="figure formats, comma-separated: png, svg, pdf (default: png)")
 
 
 def shorten(message: str) -> str:

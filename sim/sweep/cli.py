@@ -86,6 +86,7 @@ def cmd_sweep(args) -> int:
 def cmd_report(args) -> int:
     from .report import report, report_text
 
-    result = report(args.dir)
+    formats = tuple(f.strip() for f in getattr(args, "format", "png").split(",") if f.strip())
+    result = report(args.dir, formats=formats or ("png",))
     print(report_text(result))
     return 0

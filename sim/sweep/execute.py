@@ -28,6 +28,7 @@ import pandas as pd
 from tqdm.auto import tqdm
 
 from .. import api, provenance
+from . import outputs as custom_outputs
 from .spec import Sweep, Task, flatten, load_sweep
 from .store import ResultStore, read_runs
 
@@ -47,8 +48,9 @@ def run_one(task: Task, simulate: Callable | None = None) -> dict[str, Any]:
     daily = None
     try:
         result = simulate(task.scenario, seed=task.seed, overrides=task.overrides)
-        metrics = flatten(result.summary())
-        row.update({m: metrics[m] for m in task.outputs})
+        metrics = flatten(result.summary(skip=task.burn_in) if task.burn_in else result.summary())
+        for m in task.outputs:
+            row[m] = metrics[m] if m in metrics else custom_outputs.evaluate(m, result.table, task.burn_in)
         if task.daily:
             daily = result.table[["step", *task.daily]].copy()
             daily.insert(0, "run_id", task.run_id)

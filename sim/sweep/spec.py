@@ -41,7 +41,7 @@ from ..scenario import Scenario, parse_toml, read_text
 from .design import DESIGNS, Varied, points, problem
 
 TOP_KEYS = ("scenario", "steps", "seed", "replicates", "design", "samples", "levels", "outputs", "daily",
-            "name", "description", "set", "vary")
+            "name", "description", "set", "vary", "crn", "second_order", "level", "reference", "burn_in")
 RANGE_KEYS = ("low", "high", "num", "step")
 # A sweep's runs are listed, seeded and tracked one by one: past this many, split the study.
 MAX_RUNS = 1_000_000
@@ -77,6 +77,7 @@ class Task:
     scenario: Scenario
     outputs: tuple[str, ...]
     daily: tuple[str, ...]
+    burn_in: int = 0
 
 
 @dataclass
@@ -97,6 +98,11 @@ class Sweep:
     description: str = ""
     path: Path | None = None
     text: str = ""                     # the sweep file as written
+    crn: bool = False                  # common random numbers: replicate i has the same seed at every point
+    second_order: bool = False         # sobol: second-order indices too (2k + 2 points a sample, not k + 2)
+    level: float = 0.95                # confidence level of every interval in the report
+    reference: dict[str, Any] | None = None  # grid: the point the others are compared with (default: point 0)
+    burn_in: int = 0                   # days run but not counted in the outputs
 
     @property
     def n_runs(self) -> int:
@@ -111,14 +117,25 @@ class Sweep:
         return self.scenario.params["steps"]
 
     def seed_of(self, run_id: int) -> int:
-        """Run ``run_id``'s seed: child ``run_id`` of SeedSequence(seed), as ``spawn(n_runs)`` gives it."""
-        child = np.random.SeedSequence(self.seed, spawn_key=(run_id,))
+        """Run ``run_id``'s seed: child ``run_id`` of SeedSequence(seed), as ``spawn(n_runs)`` gives it;
+        with ``crn``, child ``replicate``: replicate i has the same seed at every point."""
+        key = run_id % self.replicates if self.crn else run_id
+        child = np.random.SeedSequence(self.seed, spawn_key=(key,))
         return int(child.generate_state(1)[0])
 
     def task(self, run_id: int) -> Task:
         point, replicate = divmod(run_id, self.replicates)
         return Task(run_id, point, replicate, self.seed_of(run_id), dict(self.points[point]),
-                    self.scenario, tuple(self.outputs), tuple(self.daily))
+                    self.scenario, tuple(self.outputs), tuple(self.daily), self.burn_in)
+
+    def reference_point(self) -> int:
+        """The grid point the others are compared with."""
+        if not self.reference:
+            return 0
+        for i, point in enumerate(self.points):
+            if all(point.get(k) == v for k, v in self.reference.items()):
+                return i
+        raise ScenarioError(f"reference: no grid point has {_show(self.reference)}")
 
     def problem(self) -> dict[str, Any] | None:
         """SALib's problem dictionary (sobol, morris and lhs designs)."""
@@ -128,6 +145,10 @@ class Sweep:
         """A hash of everything that decides the runs and their rows; names and texts left out."""
         doc = {"scenario": self.scenario.to_toml(), "points": self.points, "replicates": self.replicates,
                "seed": self.seed, "outputs": self.outputs, "daily": self.daily}
+        if self.crn:  # only when set, so that earlier sweeps keep their fingerprint (and resume)
+            doc["crn"] = True
+        if self.burn_in:
+            doc["burn_in"] = self.burn_in
         return hashlib.sha256(json.dumps(doc, sort_keys=True, default=str).encode()).hexdigest()[:16]
 
     def resolved(self) -> dict[str, Any]:
@@ -137,7 +158,10 @@ class Sweep:
                 "steps": self.steps, "seed": self.seed, "replicates": self.replicates, "design": self.design,
                 "samples": self.samples, "levels": self.levels, "set": self.fixed,
                 "parameters": self.parameters, "problem": self.problem(),
-                "points": len(self.points), "runs": self.n_runs, "outputs": self.outputs, "daily": self.daily}
+                "points": len(self.points), "runs": self.n_runs, "outputs": self.outputs, "daily": self.daily,
+                "crn": self.crn, "second_order": self.second_order, "level": self.level,
+                "reference": self.reference_point() if self.design == "grid" and self.varied else None,
+                "burn_in": self.burn_in}
 
 
 def shipped_sweeps() -> dict[str, Path]:
@@ -186,10 +210,21 @@ def loads_sweep(text: str, path: str | Path | None = None) -> Sweep:
         raise ScenarioError(f"{src}: samples: only for designs lhs, sobol and morris; a grid runs every "
                             f"combination of the listed values")
     levels = _integer(doc, "levels", src, 2, default=4, high=1000)
+    crn = _boolean(doc, "crn", src)
+    second_order = _boolean(doc, "second_order", src)
+    if second_order and design != "sobol":
+        raise ScenarioError(f"{src}: second_order: only for design 'sobol', found design {design!r}")
+    level = doc.get("level", 0.95)
+    if not isinstance(level, float) or not 0.5 <= level < 1:
+        raise ScenarioError(f"{src}: level: expected a confidence level in [0.5, 1) such as 0.95, found {level!r}")
+    burn_in = _integer(doc, "burn_in", src, 0, default=0, high=api.MAX_STEPS)
+    if burn_in >= base.params["steps"]:
+        raise ScenarioError(f"{src}: burn_in: expected fewer days than steps ({base.params['steps']}), "
+                            f"found {burn_in}")
 
     varied = _varied(doc.get("vary"), design, base, src)
-    _check_runs(design, varied, samples, replicates, src)
-    pts = points(design, varied, samples, seed, levels)
+    _check_runs(design, varied, samples, replicates, src, second_order)
+    pts = points(design, varied, samples, seed, levels, second_order)
     cpu_seconds = 0.0
     with warnings.catch_warnings():  # one warning for the whole sweep, below, not one a point
         warnings.simplefilter("ignore", provenance.MomentsimWarning)
@@ -204,7 +239,7 @@ def loads_sweep(text: str, path: str | Path | None = None) -> Sweep:
         provenance.warn(f"{src}: {len(pts) * replicates:,} runs: expect about {cpu_seconds / 3600:,.1f} "
                         f"CPU-hours (divide by the workers)")
     brands = base.params.brand_names
-    outputs = _names(doc, "outputs", src, metric_names(brands), "an end-of-run metric", default=True)
+    outputs = _outputs(doc, src, brands, base.params["steps"])
     daily = _names(doc, "daily", src, recorded_columns(brands)[1:], "a recorded column", default=False)
     name = doc.get("name", path.stem if path else "sweep")
     if not isinstance(name, str) or not name or not name.replace("-", "_").isidentifier():
@@ -212,8 +247,23 @@ def loads_sweep(text: str, path: str | Path | None = None) -> Sweep:
     description = doc.get("description", "")
     if not isinstance(description, str):
         raise ScenarioError(f"{src}: description: expected a string, found {description!r}")
-    return Sweep(name, base, varied, design, pts, replicates, seed, outputs, daily, samples, levels,
-                 fixed, description, path, text)
+    reference = None
+    if "reference" in doc:
+        if design != "grid":
+            raise ScenarioError(f"{src}: reference: only for a grid design, found design {design!r}")
+        reference = _dotted(doc["reference"], src, "reference", leaf=lambda v: not isinstance(v, dict))
+        unknown = [k for k in reference if k not in [v.key for v in varied]]
+        if unknown:
+            raise ScenarioError(f"{src}: reference.{unknown[0]}: expected a varied parameter "
+                                f"({', '.join(v.key for v in varied)})")
+    sweep = Sweep(name, base, varied, design, pts, replicates, seed, outputs, daily, samples, levels,
+                  fixed, description, path, text, crn, second_order, level, reference, burn_in)
+    if reference is not None:
+        try:
+            sweep.reference_point()
+        except ScenarioError as exc:
+            raise ScenarioError(f"{src}: {exc}") from None
+    return sweep
 
 
 def _show(point: dict[str, Any]) -> str:
@@ -236,7 +286,15 @@ def _base_scenario(doc: dict, src: str, path: Path | None) -> Scenario:
         raise ScenarioError(f"{src}: scenario: {exc}") from None
 
 
-def _check_runs(design: str, varied: list[Varied], samples: int | None, replicates: int, src: str) -> None:
+def _boolean(doc: dict, key: str, src: str) -> bool:
+    value = doc.get(key, False)
+    if not isinstance(value, bool):
+        raise ScenarioError(f"{src}: {key}: expected true or false, found {value!r}")
+    return value
+
+
+def _check_runs(design: str, varied: list[Varied], samples: int | None, replicates: int, src: str,
+                second_order: bool = False) -> None:
     """Refuse a sweep of more than MAX_RUNS runs before its points are made."""
     d = len(varied)
     if not varied:
@@ -246,6 +304,8 @@ def _check_runs(design: str, varied: list[Varied], samples: int | None, replicat
         for v in varied:
             n_points *= v.count()
         how = " x ".join(f"{v.count():,}" for v in varied) + " points"
+    elif design == "sobol" and second_order:
+        n_points, how = samples * (2 * d + 2), f"samples x (2 parameters + 2) = {samples:,} x {2 * d + 2} points"
     elif design == "sobol":
         n_points, how = samples * (d + 2), f"samples x (parameters + 2) = {samples:,} x {d + 2} points"
     elif design == "morris":
@@ -374,6 +434,26 @@ def _range(key: str, value: dict, param, design: str, where: str, base: Scenario
         raise ScenarioError(f"{where}: {'num' if num is not None else 'step'}: only for a grid; design "
                             f"'{design}' samples the range itself (set samples at the top)")
     return Varied(key, param.kind, low=low, high=high, num=num, step=step)
+
+
+def _outputs(doc: dict, src: str, brands: list[str], steps: int) -> list[str]:
+    """The outputs: end-of-run metrics by name, or user-defined ones (sim.sweep.outputs)."""
+    from . import outputs as custom
+
+    builtin = metric_names(brands)
+    value = doc.get("outputs", True)
+    if not isinstance(value, list):
+        return _names(doc, "outputs", src, builtin, "an end-of-run metric", default=True)
+    plain = [v for v in value if not (isinstance(v, str) and custom.is_custom(v))]
+    if plain or not value:
+        _names({"outputs": plain or value}, "outputs", src, builtin,
+               "an end-of-run metric, 'mean(column, days=a..b)' or 'module:function'", default=True)
+    for name in value:
+        if isinstance(name, str) and custom.is_custom(name):
+            custom.check(name, recorded_columns(brands), steps, f"{src}: outputs")
+    if len(set(value)) != len(value):
+        raise ScenarioError(f"{src}: outputs: expected each name once, found {value!r}")
+    return list(value)
 
 
 def _names(doc: dict, key: str, src: str, valid: list[str], what: str, default: bool) -> list[str]:
