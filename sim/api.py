@@ -37,6 +37,10 @@ MAX_CONTACTS = {"agent": 50_000_000, "array": 400_000_000}  # population x mean 
 SECONDS_PER_CONSUMER_DAY = {"agent": 1.5e-6, "array": 4e-8}
 SECONDS_PER_DAY = {"agent": 1e-4, "array": 5e-4}
 WARN_SECONDS = 600
+# Durations in days: beyond MAX_STEPS nothing they govern happens in a run, and the samplers of
+# absurd values (10^18 days) overflow or hang. (The schema's ranges may be narrower.)
+DURATIONS = ("journey.purchase_cycle_days", "journey.research_days", "journey.experience_days",
+             "market.share_window")
 
 
 def load(name_or_path: str | Path | Scenario, overrides: dict[str, Any] | None = None) -> Scenario:
@@ -220,6 +224,10 @@ def check_size(scenario: Scenario) -> float:
     if steps > MAX_STEPS:
         raise ScenarioError(f"{where}: steps: expected at most {MAX_STEPS:,} days (a hundred years), "
                             f"found {steps:,}")
+    for key in DURATIONS:
+        if key in p.values and p[key] > MAX_STEPS:
+            raise ScenarioError(f"{where}: {key}: expected at most {MAX_STEPS:,} days (a hundred years: "
+                                f"longer never happens in a run), found {p[key]:g}")
     if size > MAX_POPULATION[engine]:
         hint = "; the array engine takes up to 20,000,000 (--engine array)" if engine == "agent" else ""
         raise ScenarioError(f"{where}: population.size: expected at most {MAX_POPULATION[engine]:,} "

@@ -156,6 +156,12 @@ SIZES = [
     ("run-steps-1e30", ["run", "baseline", "--steps", str(10**30)], ["steps", "at most 36,500 days"]),
     ("run-mean-degree-huge", ["run", "baseline", "--set", "population.size=1000000", "--engine", "array",
                               "--set", "network.mean_degree=100000"], ["network.mean_degree", "400,000,000"]),
+    ("run-array-purchase-cycle-1e18", ["run", "baseline", "--engine", "array", "--set",
+                                       "journey.purchase_cycle_days=1e18"], ["journey.purchase_cycle_days", "expected"]),
+    ("run-array-research-days-1e308", ["run", "baseline", "--engine", "array", "--set",
+                                       "journey.research_days=1e308"], ["journey.research_days", "expected"]),
+    ("run-array-experience-days-1e30", ["run", "baseline", "--engine", "array", "--set",
+                                        "journey.experience_days=1e30"], ["journey.experience_days", "expected"]),
     ("bass-years-1e308", ["validate", "bass", "--years", "1e308"], ["--years", "expected at most 100 years"]),
     ("bass-years-tiny", ["validate", "bass", "--years", "0.0001"], ["--years", "at least one day"]),
     ("bass-population-huge", ["validate", "bass", "--population", str(10**12)], ["--population", "at most"]),
@@ -407,3 +413,20 @@ def test_a_dask_scheduler_nobody_runs_is_a_clear_error_quickly(tmp_path):
 def test_argument_errors_exit_2_as_a_process(tmp_path, argv, must):
     result = momentsim(*argv, cwd=tmp_path)
     check_message(result.returncode, result.stderr, must)
+
+
+@pytest.mark.skipif(os.name != "posix" or os.geteuid() == 0, reason="file permissions do not stop root")
+@pytest.mark.parametrize("command", ["run", "sweep", "bass"])
+def test_read_only_output_places(tmp_path, monkeypatch, capsys, command):
+    locked = tmp_path / "locked"
+    locked.mkdir()
+    locked.chmod(0o555)
+    try:
+        for out in (locked / "out", locked):
+            argv = {"run": ["run", "baseline", *TINY], "sweep": ["sweep", str(_sweep_spec(tmp_path))],
+                    "bass": ["validate", "bass", "--years", "0.05", "--population", "30"]}[command]
+            code = main([*argv, "--out", str(out)])
+            check_message(code, capsys.readouterr().err, ["--out", "permission denied"])
+            assert list(locked.iterdir()) == []
+    finally:
+        locked.chmod(0o755)
