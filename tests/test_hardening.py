@@ -430,3 +430,64 @@ def test_read_only_output_places(tmp_path, monkeypatch, capsys, command):
             assert list(locked.iterdir()) == []
     finally:
         locked.chmod(0o755)
+
+
+# --- the property, explored: any text is a scenario, a sweep file or a --set, or one ScenarioError ----
+
+from hypothesis import HealthCheck, given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+import sim  # noqa: E402
+from sim.params import ScenarioError  # noqa: E402
+from sim.scenario import parse_override  # noqa: E402
+from sim.sweep import loads_sweep  # noqa: E402
+
+KEYS = ["steps", "seed", "engine", "population.size", "network.kind", "network.file", "market.brands",
+        "brands.ours.quality", "brands.theirs.price", "sharing.negative_multiplier", "journey.research_days",
+        "events", "about.title", "x" * 200]
+VALUES = st.one_of(st.integers(min_value=-(2**70), max_value=2**70), st.floats(allow_nan=True),
+                   st.text(max_size=20), st.booleans(), st.lists(st.text(max_size=5), max_size=3))
+
+
+def _toml_value(value) -> str:
+    import tomli_w
+
+    return tomli_w.dumps({"v": value})[4:].strip() if not isinstance(value, float) or value == value else "nan"
+
+
+@settings(max_examples=40, suppress_health_check=[HealthCheck.too_slow], deadline=None)
+@given(st.dictionaries(st.sampled_from(KEYS), VALUES, max_size=4))
+def test_any_scenario_document_resolves_or_is_one_scenario_error(doc):
+    lines = []
+    for key, value in doc.items():
+        try:
+            lines.append(f'"{key}" = {_toml_value(value)}' if "." not in key else
+                         f'{key} = {_toml_value(value)}')
+        except (TypeError, ValueError):
+            continue
+    try:
+        scenario = sim.loads("\n".join(lines) + "\n", path="fuzz.toml")
+    except ScenarioError as exc:
+        assert "\n" not in str(exc)
+    else:
+        assert scenario.params["steps"] >= 1
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.text(max_size=60))
+def test_any_set_text_parses_or_is_one_scenario_error(text):
+    try:
+        key, _ = parse_override(text)
+    except ScenarioError as exc:
+        assert "\n" not in str(exc)
+    else:
+        assert key
+
+
+@settings(max_examples=40, suppress_health_check=[HealthCheck.too_slow], deadline=None)
+@given(st.text(alphabet=st.sampled_from(list('[]{}=."abc0123456789 \n,')), max_size=80))
+def test_any_sweep_text_loads_or_is_one_scenario_error(text):
+    try:
+        loads_sweep('scenario = "baseline"\nsteps = 5\n' + text, "fuzz.toml")
+    except ScenarioError as exc:
+        assert "\n" not in str(exc).rstrip("\n")
