@@ -8,7 +8,10 @@ from .api import Comparison, Result, build, compare, load, resolve, run, scenari
 from .engine import ArrayMarketModel
 from .model import MarketModel
 from .params import ScenarioError
+from .provenance import version as _version
 from .scenario import Scenario, loads
 
-__all__ = ["ArrayMarketModel", "Comparison", "MarketModel", "Result", "Scenario", "ScenarioError", "build", "compare",
+__version__ = _version()
+
+__all__ = ["__version__", "ArrayMarketModel", "Comparison", "MarketModel", "Result", "Scenario", "ScenarioError", "build", "compare",
            "load", "loads", "resolve", "run", "scenarios"]

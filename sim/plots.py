@@ -262,6 +262,8 @@ def parameter_label(key: str) -> str:
         unit = " (days)"
     elif parts[-1] in ("price", "acquisition_cost", "retention_cost", "reference_price"):
         unit = " (currency units)"
+    elif parts[-1] == "recovered_rating":
+        unit = " (stars, 1-5)"
     elif parts[-1] in ("negative_multiplier", "young_checks_multiplier"):
         unit = " (x)"
     elif param.kind is int:

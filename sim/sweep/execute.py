@@ -127,7 +127,11 @@ def run_sweep(sweep: Sweep | str | Path, out: str | Path | None = None, *,
     use_dask = executor == "dask" or scheduler is not None or _is_dask_client(executor)
     if use_dask:
         client, cluster = _dask_client(executor, scheduler, workers, timeout)  # fails fast, before writing
-    done = store.prepare()
+    try:
+        done = store.prepare()
+    except BaseException:
+        _close(client if client is not executor else None, cluster)
+        raise
     todo = [rid for rid in range(sweep.n_runs) if rid not in done]
     started = time.perf_counter()
     counts = {"ok": 0, "failed": 0, "lost": 0}
@@ -178,10 +182,7 @@ def run_sweep(sweep: Sweep | str | Path, out: str | Path | None = None, *,
     finally:
         flush()
         bar.close()
-        if client is not None and client is not executor:
-            client.close()
-        if cluster is not None:
-            cluster.close()
+        _close(client if client is not executor else None, cluster)
         lost = len(todo) - counts["ok"] - counts["failed"]
         try:
             store.write_description(clock.seconds, {"ok": counts["ok"], "failed": counts["failed"], "lost": lost})
@@ -189,6 +190,13 @@ def run_sweep(sweep: Sweep | str | Path, out: str | Path | None = None, *,
             pass  # the results are written; the description keeps its start-time version
     return Outcome(out, sweep.n_runs, len(done), counts["ok"], counts["failed"], lost,
                    time.perf_counter() - started, errors)
+
+
+def _close(client, cluster) -> None:
+    if client is not None:
+        client.close()
+    if cluster is not None:
+        cluster.close()
 
 
 def _is_dask_client(executor: Any) -> bool:

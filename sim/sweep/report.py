@@ -177,15 +177,15 @@ def sensitivity(design: str, problem: dict, summary: pd.DataFrame, metrics: list
 def report(out: str | Path, metrics: list[str] | None = None, figures: bool = True,
            formats: tuple[str, ...] = ("png",)) -> Report:
     """Summarise a sweep's folder and write ``report/`` inside it (figures in each of ``formats``)."""
+    for fmt in formats:
+        if fmt not in FORMATS:
+            raise ScenarioError(f"--format: expected some of {', '.join(FORMATS)}, found {fmt[:40]!r}")
     out = Path(out)
     spec = read_sweep_json(out)
     runs = read_runs(out)
     parameters, design = spec["parameters"], spec["design"]
     level = float(spec.get("level") or LEVEL)
     metrics = metrics or spec["outputs"]
-    for fmt in formats:
-        if fmt not in FORMATS:
-            raise ScenarioError(f"--format: expected some of {', '.join(FORMATS)}, found {fmt!r}")
     unknown = [m for m in metrics if m not in runs.columns]
     if unknown:
         raise ScenarioError(f"{out}: {unknown[0]}: not an output of this sweep; expected one of "
@@ -342,8 +342,8 @@ def _curves(ax, data: pd.DataFrame, x: str, by: str | None, label: str, pct: str
     ax.set_ylabel(label)
     ax.set_title(_title(f"mean and {pct} CI across replicates"), fontsize=10)
     if by is not None:
-        ax.legend(fontsize=8, title=_title(plots.parameter_label(by), 30), title_fontsize=8,
-                  loc="best", framealpha=0.8)
+        ax.legend(fontsize=8, title=_title(plots.parameter_label(by), 24), title_fontsize=8,
+                  loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False)  # beside the data, not on it
 
 
 def _heat_map(ax, data: pd.DataFrame, parameters: list[str], label: str, fig: Figure) -> None:
@@ -360,7 +360,7 @@ def _heat_map(ax, data: pd.DataFrame, parameters: list[str], label: str, fig: Fi
 
 
 def _indices_figure(indices: pd.DataFrame, metric: str, design: str, level: float = LEVEL) -> Figure:
-    fig = Figure(figsize=(7, 0.6 * len(indices) + 1.9), layout="constrained")
+    fig = Figure(figsize=(7, 0.6 * len(indices) + 2.4), layout="constrained")
     ax = fig.add_subplot()
     pos = np.arange(len(indices))
     pct = f"{level:.0%}".replace("%", " %")
@@ -371,15 +371,16 @@ def _indices_figure(indices: pd.DataFrame, metric: str, design: str, level: floa
                 label=f"ST, total ({pct} CI)")
         ax.set_xlabel("Sobol index (share of the output's variance)")
     else:
-        ax.barh(pos, indices["mu_star"], 0.5, xerr=indices["mu_star_conf"], color=PALETTE[0],
+        scale = 100.0 if plots.is_percent(metric) else 1.0  # effects in the unit the label names
+        ax.barh(pos, scale * indices["mu_star"], 0.5, xerr=scale * indices["mu_star_conf"], color=PALETTE[0],
                 label=f"mu*, mean |elementary effect| ({pct} CI)")
-        ax.plot(indices["sigma"], pos, "D", color=PALETTE[7], label="sigma (interactions, non-linearity)")
+        ax.plot(scale * indices["sigma"], pos, "D", color=PALETTE[7], label="sigma (interactions, non-linearity)")
         floor = indices["noise_floor"].iloc[0] if "noise_floor" in indices and len(indices) else np.nan
         if np.isfinite(floor):
-            ax.axvline(floor, color=PALETTE[5], linestyle=":", label="replicate noise floor")
-        ax.set_xlabel(_title(f"elementary effect on {plots.metric_label(metric)} over the whole range", 70))
+            ax.axvline(scale * floor, color=PALETTE[5], linestyle=":", label="replicate noise floor")
+        ax.set_xlabel(_title(f"elementary effect on {plots.metric_label(metric)}, over the whole range", 55))
     ax.set_yticks(pos, [_title(plots.parameter_label(p), 28) for p in indices["parameter"]])
-    ax.legend(fontsize=8, loc="lower right", framealpha=0.8)
+    fig.legend(loc="outside lower center", ncols=2, fontsize=8, frameon=False)  # never over the bars
     ax.set_title(_title(f"{plots.metric_label(metric)}: {design} sensitivity"), fontsize=10)
     return fig
 
