@@ -157,7 +157,7 @@ SIZES = [
      ["population.size", "expected"]),
     ("run-steps-1e30", ["run", "baseline", "--steps", str(10**30)], ["steps", "expected"]),
     ("run-mean-degree-huge", ["run", "baseline", "--set", "population.size=1000000", "--engine", "array",
-                              "--set", "network.mean_degree=100000"], ["network.mean_degree", "400,000,000"]),
+                              "--set", "network.mean_degree=1000"], ["network.mean_degree", "400,000,000"]),
     ("run-array-purchase-cycle-1e18", ["run", "baseline", "--engine", "array", "--set",
                                        "journey.purchase_cycle_days=1e18"], ["journey.purchase_cycle_days", "expected"]),
     ("run-array-research-days-1e308", ["run", "baseline", "--engine", "array", "--set",
@@ -189,7 +189,7 @@ def _size_cases():
         ("sobol-runs-too-many", 'design = "sobol"\nsamples = 524288\nreplicates = 4\n',
          ["runs; expected at most 1,000,000"]),
         ("steps-1e30", f"steps = {10**30}\n", ["steps", "expected"]),
-        ("population-1e29", f'[set]\n"population.size" = {10**29}\n', ["population.size", "expected at most"]),
+        ("population-1e29", f'[set]\n"population.size" = {10**29}\n', ["population.size", "expected"]),
     ]:
         vary = ('[vary]\n"brands.ours.quality" = { low = 0.4, high = 0.8 }\n' if "sobol" in name
                 else '[vary]\n"brands.ours.quality" = [0.5, 0.6]\n')

@@ -86,7 +86,7 @@ def test_sobol_second_order_level_and_convergence():
     sweep = loads_sweep('scenario = "baseline"\ndesign = "sobol"\nsecond_order = true\nsamples = 256\nseed = 1\n'
                         '[vary]\n"brands.ours.quality" = { low = 0.0, high = 1.0 }\n'
                         '"brands.theirs.quality" = { low = 0.0, high = 1.0 }\n'
-                        '"experience.recovered_rating" = { low = 1.0, high = 5.0 }\n')
+                        '"sharing.public_fraction" = { low = 0.0, high = 1.0 }\n')
     assert len(sweep.points) == 256 * (2 * 3 + 2)
     pts = pd.DataFrame(sweep.points)
     summary = pts.assign(point=range(len(pts)), metric="y")
@@ -97,7 +97,7 @@ def test_sobol_second_order_level_and_convergence():
     pairs = wide.attrs["second_order"].set_index(["parameter", "other"])
     # analytically: Var = 1/12 + 1/12 + 16/144; S2(q1, q2) = (16/144) / (1/6 + 16/144) = 0.4
     assert pairs.loc[("brands.ours.quality", "brands.theirs.quality"), "S2"] == pytest.approx(0.4, abs=0.12)
-    assert abs(pairs.loc[("brands.ours.quality", "experience.recovered_rating"), "S2"]) < 0.1
+    assert abs(pairs.loc[("brands.ours.quality", "sharing.public_fraction"), "S2"]) < 0.1
     assert (narrow["ST_conf"].iloc[:2] < wide["ST_conf"].iloc[:2]).all()  # a lower level, a narrower interval
     assert wide["ST_half"].notna().all() and (wide["ST"] - wide["ST_half"]).abs().max() < 0.1
 
@@ -105,7 +105,7 @@ def test_sobol_second_order_level_and_convergence():
 def test_morris_noise_floor_from_replicates():
     sweep = loads_sweep('scenario = "baseline"\ndesign = "morris"\nsamples = 6\nreplicates = 3\nseed = 2\n'
                         '[vary]\n"brands.ours.quality" = { low = 0.2, high = 0.9 }\n'
-                        '"experience.recovered_rating" = { low = 1.0, high = 5.0 }\n')
+                        '"sharing.public_fraction" = { low = 0.0, high = 1.0 }\n')
     rng = np.random.default_rng(0)
     rows = []
     for i, point in enumerate(sweep.points):
@@ -121,7 +121,7 @@ def test_morris_noise_floor_from_replicates():
     assert floor == pytest.approx(np.sqrt(2 / np.pi) * s * np.sqrt(2 / 3) / (4 / 6))
     by = indices.set_index("parameter")
     assert by.loc["brands.ours.quality", "mu_star"] > 5 * floor  # the lever that matters, far above
-    assert by.loc["experience.recovered_rating", "mu_star"] < 3 * floor  # the one that does not, near it
+    assert by.loc["sharing.public_fraction", "mu_star"] < 3 * floor  # the one that does not, near it
 
 
 def test_user_defined_outputs_and_burn_in():

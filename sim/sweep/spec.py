@@ -413,7 +413,9 @@ def _range(key: str, value: dict, param, design: str, where: str, base: Scenario
         v = value.get(k)
         if not isinstance(v, (int, float)) or isinstance(v, bool):
             raise ScenarioError(f"{where}.{k}: expected a number, found {v!r}")
-        base.with_overrides({key: param.kind(v) if param.kind is float else v},
+        as_kind = (float(v) if param.kind is float
+                   else int(v) if param.kind is int and float(v).is_integer() else v)  # 1.0 -> 1 for an integer
+        base.with_overrides({key: as_kind},
                             source=f"{src}: vary ({key}.{k})")
     low, high = value["low"], value["high"]
     if not low < high:
