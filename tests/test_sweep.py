@@ -109,8 +109,8 @@ BAD = [  # (sweep text, the key the error must name, words it must contain)
      "sharing.negative_multiplie", "unknown key"),
     ('scenario = "baseline"\n[vary]\n"sharing.negative_multiplier" = [1, -2]\n',
      "sharing.negative_multiplier", "found -2"),
-    ('scenario = "baseline"\n[vary]\n"sharing.negative_multiplier" = [1, 20]\n',
-     "base_propensity", "found 0.1 x 20"),
+    ('scenario = "baseline"\n[set]\n"sharing.base_propensity" = 0.1\n[vary]\n'
+     '"sharing.negative_multiplier" = [1, 20]\n', "base_propensity", "found 0.1 x 20"),
     ('scenario = "baseline"\n[vary]\n"brands.ours.quality" = { low = 0.2, high = 0.8 }\n',
      "brands.ours.quality", "exactly one of num or step"),
     ('scenario = "baseline"\ndesign = "sobol"\nsamples = 10\n[vary]\n"brands.ours.quality" = [0.2, 0.8]\n',
