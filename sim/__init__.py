@@ -8,10 +8,14 @@ from .api import Comparison, Result, build, compare, load, resolve, run, scenari
 from .engine import ArrayMarketModel
 from .model import MarketModel
 from .params import ScenarioError
+from .provenance import version as _version
 from .scenario import Scenario, loads
 
-__all__ = ["ArrayMarketModel", "Comparison", "MarketModel", "Result", "Scenario", "ScenarioError", "WhatIf", "build",
-           "compare", "compare_replicated", "load", "loads", "resolve", "run", "scenarios", "what_if"]
+__version__ = _version()
+
+__all__ = ["__version__", "ArrayMarketModel", "Comparison", "MarketModel", "Result", "Scenario", "ScenarioError",
+           "WhatIf", "build", "compare", "compare_replicated", "load", "loads", "resolve", "run", "scenarios",
+           "what_if"]
 
 
 def __getattr__(name: str):

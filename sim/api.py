@@ -11,6 +11,7 @@ The CLI, the app, the sweeps and the notebooks all go through these functions::
 from __future__ import annotations
 
 import copy
+import io
 import json
 import os
 from dataclasses import dataclass
@@ -20,15 +21,28 @@ from typing import Any
 import pandas as pd
 from tqdm.auto import tqdm
 
-from . import economics, plots
+from . import economics, plots, provenance
 from .engine import ArrayMarketModel
 from .model import Market, MarketModel
-from .params import Event
+from .params import Event, ScenarioError
 from .scenario import Scenario
 from .scenario import load as _load_file
 from .scenario import shipped
 
 CSV_FLOAT_FORMAT = "%.10g"
+
+# What one run on one machine can do. Refused before anything is allocated, with the limit named.
+MAX_STEPS = 36_500                                       # a hundred years of days
+MAX_POPULATION = {"agent": 2_000_000, "array": 20_000_000}  # ~2 KB a Mesa agent, ~0.5 KB an array consumer
+MAX_CONTACTS = {"agent": 50_000_000, "array": 400_000_000}  # population x mean degree (networkx / NumPy)
+# Rough cost of a consumer-day (BENCHMARKS.md), for the warning before a long run.
+SECONDS_PER_CONSUMER_DAY = {"agent": 1.5e-6, "array": 4e-8}
+SECONDS_PER_DAY = {"agent": 1e-4, "array": 5e-4}
+WARN_SECONDS = 600
+# Durations in days: beyond MAX_STEPS nothing they govern happens in a run, and the samplers of
+# absurd values (10^18 days) overflow or hang. (The schema's ranges may be narrower.)
+DURATIONS = ("journey.purchase_cycle_days", "journey.research_days", "journey.experience_days",
+             "market.share_window")
 
 
 def load(name_or_path: str | Path | Scenario, overrides: dict[str, Any] | None = None) -> Scenario:
@@ -57,10 +71,13 @@ class Result:
         """The table with the P&L columns (spend by lever, gross margin, profit) of :func:`sim.economics.pnl`."""
         return economics.pnl(self.table, self.scenario)
 
-    def summary(self) -> dict[str, Any]:
-        """End-of-run figures: per brand and for the conversation as a whole."""
+    def summary(self, skip: int = 0) -> dict[str, Any]:
+        """End-of-run figures: per brand and for the conversation as a whole.
+
+        Totals are over the days after the first ``skip`` (days run but not counted);
+        sentiment, rating, awareness and reviews are the last day's."""
         t, last = self.table, self.table.iloc[-1]
-        days = t.iloc[1:]  # day 0 is the initial state
+        days = t.iloc[1 + skip:]  # day 0 is the initial state
         experiences = days["experiences_satisfied"].sum() + days["experiences_dissatisfied"].sum()
         shares = days["shares_positive"].sum() + days["shares_negative"].sum()
         total_purchases = days["purchases"].sum()
@@ -108,25 +125,87 @@ class Result:
     def figure(self):
         return plots.sentiment_figure(self.table, self.scenario.name)
 
-    def write(self, out: str | Path) -> dict[str, Path]:
-        """Write timeseries.csv, summary.json, scenario.toml and sentiment.png into ``out``."""
-        out = Path(out)
+    def write(self, out: str | Path, provenance_record: dict[str, Any] | None = None) -> dict[str, Path]:
+        """Write timeseries.csv, summary.json, scenario.toml and sentiment.png into ``out``.
+
+        Every file is made in memory first, then each is written to a temporary name and renamed:
+        a failure leaves no half-written file. ``summary.json`` is strict JSON (no NaN) and carries
+        ``provenance`` (:func:`sim.provenance.record`, or the record given)."""
+        summary = self.summary()
+        summary["provenance"] = provenance_record or provenance.record()
+        png = io.BytesIO()
+        self.figure().savefig(png, format="png", dpi=110)
+        contents = {"timeseries.csv": self.csv().encode(),
+                    "summary.json": provenance.dumps(summary).encode(),
+                    "scenario.toml": (provenance.header() + self.scenario.to_toml()).encode(),
+                    "sentiment.png": png.getvalue()}
+        return write_files(Path(out), contents)
+
+
+def write_files(out: Path, contents: dict[str, bytes]) -> dict[str, Path]:
+    """Write each file into ``out`` atomically; an OSError becomes a ScenarioError naming the place.
+
+    All are first written to temporary names, then renamed one after the other: on a failure the
+    temporary files are removed and no file of this call is left half-written."""
+    check_writable(out, "--out")
+    try:
         out.mkdir(parents=True, exist_ok=True)
-        files = {name: out / name for name in
-                 ("timeseries.csv", "summary.json", "scenario.toml", "sentiment.png")}
-        _write_atomic(files["timeseries.csv"], self.csv().encode())
-        _write_atomic(files["summary.json"], (json.dumps(self.summary(), indent=2) + "\n").encode())
-        _write_atomic(files["scenario.toml"], self.scenario.to_toml().encode())
-        tmp = files["sentiment.png"].with_suffix(".png.tmp")
-        self.figure().savefig(tmp, format="png", dpi=110)
-        os.replace(tmp, files["sentiment.png"])
-        return files
+    except OSError as exc:
+        raise ScenarioError(f"--out {out}: cannot create the folder: {_reason(exc)}") from None
+    files = {name: out / name for name in contents}
+    temps: list[Path] = []
+    try:
+        for name, data in contents.items():
+            tmp = files[name].with_name(name + ".tmp")
+            temps.append(tmp)
+            tmp.write_bytes(data)
+        for name, tmp in zip(contents, temps):
+            os.replace(tmp, files[name])
+    except OSError as exc:
+        for tmp in temps:
+            tmp.unlink(missing_ok=True)
+        raise ScenarioError(f"--out {out}: cannot write {exc.filename or out}: {_reason(exc)}") from None
+    return files
 
 
-def _write_atomic(path: Path, data: bytes) -> None:
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_bytes(data)
-    os.replace(tmp, path)
+def _reason(exc: OSError) -> str:
+    return exc.strerror or str(exc)
+
+
+def check_writable(out: str | Path, flag: str = "--out") -> None:
+    """Refuse an output folder that cannot be written, before any work is done.
+
+    The folder, or its nearest existing parent, must be a folder in which a file can be created
+    (tried with a temporary file, removed at once): a path under a regular file, a dangling
+    symbolic link, a name too long, a read-only place or /proc are refused with the reason."""
+    import tempfile
+
+    out = Path(out)
+    for part in out.parts:
+        if len(os.fsencode(part)) > 255:
+            raise ScenarioError(f"{flag} {str(out)[:80]}...: a name in the path is longer than "
+                                f"255 bytes, the limit of most file systems")
+    probe = out
+    try:
+        if out.is_symlink() and not out.exists():
+            raise ScenarioError(f"{flag} {out}: expected a folder, found a symbolic link to nothing "
+                                f"({os.readlink(out)})")
+        while not probe.exists():
+            if probe.is_symlink():
+                raise ScenarioError(f"{flag} {out}: {probe} is a symbolic link to nothing")
+            if probe.parent == probe:
+                break
+            probe = probe.parent
+        if not probe.is_dir():
+            raise ScenarioError(f"{flag} {out}: expected a folder, found a file"
+                                + ("" if probe == out else f" ({probe}) on the way"))
+        if not os.access(probe, os.W_OK | os.X_OK):
+            raise ScenarioError(f"{flag} {out}: cannot write into {probe}: permission denied")
+        fd, name = tempfile.mkstemp(prefix=".momentsim-probe-", dir=probe)
+        os.close(fd)
+        os.unlink(name)
+    except OSError as exc:
+        raise ScenarioError(f"{flag} {str(out)[:200]}: cannot write there: {_reason(exc)}") from None
 
 
 def resolve(scenario: str | Path | Scenario, steps: int | None = None, seed: int | None = None,
@@ -143,8 +222,56 @@ def resolve(scenario: str | Path | Scenario, steps: int | None = None, seed: int
 ENGINES = {"agent": MarketModel, "array": ArrayMarketModel}
 
 
+def check_size(scenario: Scenario) -> float:
+    """Refuse a run that cannot run here (before anything is allocated); the estimated seconds.
+
+    Limits: MAX_STEPS days, MAX_POPULATION consumers and MAX_CONTACTS (population x mean degree)
+    for the scenario's engine. A run estimated to take longer than ten minutes gets a warning."""
+    p = scenario.params
+    engine, steps, size = p["engine"], p["steps"], p["population.size"]
+    where = scenario.path or scenario.name
+    if steps > MAX_STEPS:
+        raise ScenarioError(f"{where}: steps: expected at most {MAX_STEPS:,} days (a hundred years), "
+                            f"found {steps:,}")
+    for key in DURATIONS:
+        if key in p.values and p[key] > MAX_STEPS:
+            raise ScenarioError(f"{where}: {key}: expected at most {MAX_STEPS:,} days (a hundred years: "
+                                f"longer never happens in a run), found {p[key]:g}")
+    if size > MAX_POPULATION[engine]:
+        hint = "; the array engine takes up to 20,000,000 (--engine array)" if engine == "agent" else ""
+        raise ScenarioError(f"{where}: population.size: expected at most {MAX_POPULATION[engine]:,} "
+                            f"consumers on the {engine} engine (memory), found {size:,}{hint}")
+    if p["network.kind"] not in ("complete", "file"):
+        contacts = size * p["network.mean_degree"]
+        if contacts > MAX_CONTACTS[engine]:
+            raise ScenarioError(
+                f"{where}: network.mean_degree: expected population.size x mean_degree at most "
+                f"{MAX_CONTACTS[engine]:,} contacts on the {engine} engine (memory), found {size:,} x "
+                f"{p['network.mean_degree']:g} = {contacts:,.0f}")
+    seconds = steps * (SECONDS_PER_DAY[engine] + size * SECONDS_PER_CONSUMER_DAY[engine])
+    if seconds > WARN_SECONDS:
+        faster = " (the array engine is about 40x faster: --engine array)" if engine == "agent" else ""
+        provenance.warn(f"{where}: {size:,} consumers x {steps:,} days on the {engine} engine: expect "
+                        f"about {_duration(seconds)}{faster}")
+    last = steps
+    for i, event in enumerate(p.events):
+        if event.day > last:
+            provenance.warn(f"{where}: events[{i}] on day {event.day} is after the last day ({last}): "
+                            f"it never happens")
+    return seconds
+
+
+def _duration(seconds: float) -> str:
+    if seconds < 3600:
+        return f"{seconds / 60:.0f} minutes"
+    if seconds < 86400 * 2:
+        return f"{seconds / 3600:.1f} hours"
+    return f"{seconds / 86400:,.0f} days"
+
+
 def model_for(scenario: Scenario) -> Market:
     """The model of a resolved scenario, by its ``engine``: MarketModel or ArrayMarketModel."""
+    check_size(scenario)
     return ENGINES[scenario.params["engine"]](economics.engine_scenario(scenario))
 
 

@@ -7,14 +7,20 @@ stderr and exit status 2, with nothing written to the output folder.
 from __future__ import annotations
 
 import argparse
+import os
+import re
 import sys
+import warnings
 from pathlib import Path
 
-from . import api
+from . import api, provenance
 from .params import ScenarioError
 from .scenario import parse_override
 
 EXIT_USAGE = 2
+MAX_MESSAGE = 2000
+# --workers beyond this many per core only adds memory and start-up time.
+WORKERS_PER_CORE = 4
 
 
 def _number(kind: type, strictly_positive: bool):
@@ -32,6 +38,26 @@ def _number(kind: type, strictly_positive: bool):
         return value
 
     return parse
+
+
+def _port(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a port number 1-65535, found {text[:40]!r}") from None
+    if not 1 <= value <= 65535:
+        raise argparse.ArgumentTypeError(f"expected a port number 1-65535, found {value}")
+    return value
+
+
+def _seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = float("nan")
+    if not 0 < value <= 3600:
+        raise argparse.ArgumentTypeError(f"expected seconds in (0, 3600], found {text[:40]!r}")
+    return value
 
 
 _positive_int = _number(int, strictly_positive=True)
@@ -86,7 +112,7 @@ def _add_ui_parser(sub) -> None:
     ui.add_argument("scenario", nargs="?", default="baseline",
                     help="a shipped scenario's name or a scenario TOML file (default: baseline)")
     ui.add_argument("--host", default="127.0.0.1", help="address to listen on (default: 127.0.0.1)")
-    ui.add_argument("--port", type=_positive_int, default=8765, help="port to listen on (default: 8765)")
+    ui.add_argument("--port", type=_port, default=8765, help="port to listen on (default: 8765)")
 
 
 def _add_sweep_parsers(sub) -> None:
@@ -97,11 +123,31 @@ def _add_sweep_parsers(sub) -> None:
                        help="local processes on all cores (default), or a Dask cluster")
     sweep.add_argument("--scheduler", metavar="ADDRESS",
                        help="Dask scheduler address (default with --executor dask: a local Dask cluster)")
-    sweep.add_argument("--workers", type=_positive_int, help="worker processes (default: all cores)")
+    sweep.add_argument("--workers", type=_positive_int,
+                       help=f"worker processes (default: all cores; at most {WORKERS_PER_CORE} a core)")
+    sweep.add_argument("--timeout", type=_seconds, default=10.0,
+                       help="seconds to wait for the Dask scheduler to answer (default: 10)")
     sweep.add_argument("--out", type=Path, help="output folder (default: out/sweeps/<sweep name>)")
 
     report = sub.add_parser("sweep-report", help="confidence intervals, plots and sensitivity indices")
     report.add_argument("dir", type=Path, help="a sweep's output folder")
+    report.add_argument("--format", default="png", metavar="FORMATS",
+                        help="figure formats, comma-separated: png, svg, pdf (default: png)")
+
+
+def shorten(message: str) -> str:
+    """The message with any run of more than 120 characters without a space cut, and at most
+    MAX_MESSAGE characters in all: a 100,000-character key is named, not echoed."""
+    message = re.sub(r"\S{121,}", lambda m: f"{m.group()[:60]}... ({len(m.group()):,} characters)", message)
+    return message if len(message) <= MAX_MESSAGE else message[:MAX_MESSAGE] + "... (cut)"
+
+
+def _show_warning(message, category, filename, lineno, file=None, line=None) -> None:
+    text = shorten(str(message))
+    if issubclass(category, provenance.MomentsimWarning):
+        print(f"momentsim: warning: {text}", file=sys.stderr)
+    else:
+        print(f"momentsim: warning: {category.__name__}: {text}", file=sys.stderr)
 
 
 # --- decisions (issue 14): compare, optimise, report; the commands live in sim/decide/cli.py ---
@@ -167,20 +213,35 @@ def cmd_report(args) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """The command line; a user's mistake is one message on stderr and exit status 2."""
     args = parser().parse_args(argv)
+    args.argv = ["momentsim", *(sys.argv[1:] if argv is None else argv)]
+    args.clock = provenance.Clock()
+    previous = warnings.showwarning
+    warnings.showwarning = _show_warning
     try:
         return COMMANDS[args.command](args)
     except ScenarioError as exc:
-        print(f"momentsim: error: {exc}", file=sys.stderr)
-        return EXIT_USAGE
+        return _error(str(exc))
+    except RecursionError:
+        return _error("an input is nested too deep to read")
+    except MemoryError:
+        return _error("not enough memory for this run; make it smaller (population.size, steps) "
+                      "or use --engine array")
     except KeyboardInterrupt:
         print("momentsim: interrupted", file=sys.stderr)
         return 130
+    finally:
+        warnings.showwarning = previous
+
+
+def _error(message: str) -> int:
+    print(f"momentsim: error: {shorten(message)}", file=sys.stderr)
+    return EXIT_USAGE
 
 
 def _check_out(out: Path) -> None:
-    if out.exists() and not out.is_dir():
-        raise ScenarioError(f"--out {out}: expected a folder, found a file")
+    api.check_writable(out, "--out")
 
 
 def cmd_run(args) -> int:
@@ -190,7 +251,7 @@ def cmd_run(args) -> int:
     scenario = api.resolve(args.scenario, args.steps, args.seed, overrides)
     _check_out(args.out)
     result = api.run(scenario, progress=None)
-    files = result.write(args.out)
+    files = result.write(args.out, provenance.record(args.clock, args.argv))
     print(summary_text(result.summary()))
     print(f"wrote {', '.join(str(f) for f in files.values())}")
     return 0
@@ -224,15 +285,26 @@ def cmd_scenarios(args) -> int:
 def cmd_validate(args) -> int:
     if args.check == "facts":
         return cmd_validate_facts(args)
-    from .validation import bass_table
+    from .validation import DAYS_PER_YEAR, bass_table
 
+    days = args.years * DAYS_PER_YEAR
+    if days > api.MAX_STEPS:
+        raise ScenarioError(f"--years: expected at most {api.MAX_STEPS / DAYS_PER_YEAR:g} years "
+                            f"({api.MAX_STEPS:,} days), found {args.years:g}")
+    if round(days) < 1:
+        raise ScenarioError(f"--years: expected at least one day ({1 / DAYS_PER_YEAR:.4g} years), "
+                            f"found {args.years:g} ({days:.3g} days)")
+    if args.population > api.MAX_POPULATION["agent"]:
+        raise ScenarioError(f"--population: expected at most {api.MAX_POPULATION['agent']:,} consumers, "
+                            f"found {args.population:,}")
     _check_out(args.out)
     table = bass_table(args.p, args.q, args.population, args.years, args.seed, progress=None)
-    args.out.mkdir(parents=True, exist_ok=True)
     target = args.out / "bass.csv"
-    tmp = target.with_name("bass.csv.tmp")
-    tmp.write_text(table.to_csv(index=False, float_format=api.CSV_FLOAT_FORMAT, lineterminator="\n"))
-    tmp.replace(target)
+    meta = {"check": "bass", "p": args.p, "q": args.q, "population": args.population, "years": args.years,
+            "seed": args.seed, "provenance": provenance.record(args.clock, args.argv)}
+    api.write_files(args.out, {
+        "bass.csv": table.to_csv(index=False, float_format=api.CSV_FLOAT_FORMAT, lineterminator="\n").encode(),
+        "bass.json": provenance.dumps(meta).encode()})
     gap = (table["simulated"] - table["closed_form"]).abs()
     worst = int(gap.idxmax())
     print(f"Bass limit, p = {args.p:g}, q = {args.q:g} a year, {args.population} consumers, "

@@ -264,26 +264,55 @@ def scale_free(size: int, m: int, seed: int) -> Contacts:
     return from_edges(edges, size)
 
 
+# A header row written by spreadsheet and graph tools (Gephi, pandas): not consumers.
+HEADER_WORDS = {"source", "target", "from", "to", "weight", "src", "dst", "node1", "node2", "source_id",
+                "target_id", "sender", "receiver"}
+MAX_EDGE_LIST_BYTES = 2_000_000_000
+
+
 def read_edge_list(file: str | Path) -> tuple[list[str], np.ndarray]:
     """Read an edge list: one ``a b`` pair a line (a single label: a consumer with no contacts).
 
     Labels are any tokens; consumers are numbered in order of first appearance.
     Blank lines and lines starting with ``#`` are skipped; a third column
-    (a weight) is allowed and ignored.
+    (a weight) is allowed and ignored. A byte-order mark at the start is skipped; a header row
+    (``source,target``), NUL bytes, a TOML file or anything but a regular file are refused.
     """
+    import stat
+
+    path = Path(file)
     try:
-        text = Path(file).read_text(encoding="utf-8")
+        info = path.stat()
+        if not stat.S_ISREG(info.st_mode):
+            raise ScenarioError(f"cannot read the edge list {str(file)!r}: expected a regular file, found "
+                                f"{'a folder' if stat.S_ISDIR(info.st_mode) else 'a FIFO, socket or device'}")
+        if info.st_size > MAX_EDGE_LIST_BYTES:
+            raise ScenarioError(f"cannot read the edge list {str(file)!r}: expected at most "
+                                f"{MAX_EDGE_LIST_BYTES:,} bytes, found {info.st_size:,}")
+        text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
-        raise ScenarioError(f"cannot read the edge list {str(file)!r}: {exc}") from None
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else exc
+        raise ScenarioError(f"cannot read the edge list {str(file)!r}: {reason}") from None
+    if path.suffix.lower() == ".toml":
+        raise ScenarioError(f"{file}: expected an edge list ('a b' a line), found a TOML file")
+    text = text.removeprefix("\ufeff")
+    if "\0" in text:
+        line = text.count("\n", 0, text.index("\0")) + 1
+        raise ScenarioError(f"{file}: line {line}: expected text labels, found a NUL byte (a binary file?)")
     index: dict[str, int] = {}
     edges: list[tuple[int, int]] = []
+    first = True
     for number, line in enumerate(text.splitlines(), start=1):
         tokens = line.split("#", 1)[0].replace(",", " ").split()
         if not tokens:
             continue
+        if first and {t.lower() for t in tokens} <= HEADER_WORDS:
+            raise ScenarioError(f"{file}: line {number}: expected 'a b' (two consumer labels), found a "
+                                f"header row {line.strip()[:80]!r}; remove it or start it with #")
+        first = False
         if len(tokens) > 3:
             raise ScenarioError(f"{file}: line {number}: expected 'a b' (two consumer labels, "
-                                f"optionally a weight), found {line.strip()!r}")
+                                f"optionally a weight), found {line.strip()[:80]!r}")
         ids = [index.setdefault(t, len(index)) for t in tokens[:2]]
         if len(ids) == 2:
             edges.append((ids[0], ids[1]))

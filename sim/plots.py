@@ -25,8 +25,8 @@ def brands_in(table: pd.DataFrame) -> list[str]:
 
 
 def plot_sentiment(ax, table: pd.DataFrame, title: str = "Brand sentiment") -> None:
-    for brand in brands_in(table):
-        ax.plot(table["step"], table[f"sentiment_{brand}"], label=brand, linewidth=2)
+    for i, brand in enumerate(brands_in(table)):
+        ax.plot(table["step"], table[f"sentiment_{brand}"], label=brand, linewidth=2, color=brand_colour(i))
     ax.axhline(0.0, color="grey", linewidth=0.8)
     ax.set_ylim(-1.0, 1.0)
     ax.set_ylabel("net sentiment, last 28 days (-1 to 1)")
@@ -58,16 +58,19 @@ def sentiment_figure(table: pd.DataFrame, title: str = "") -> Figure:
 
 
 # --- more charts: the app's, also usable from notebooks -------------------------------------------
-# Brand i is drawn in matplotlib's colour "C{i}" everywhere (the default cycle plot_sentiment uses),
-# so a brand has one colour on every chart.
+# Brand i is drawn in BRAND_COLOURS[i] everywhere, so a brand has one colour on every chart. The
+# colours are Okabe & Ito's (2008), distinguishable with every common colour-vision deficiency;
+# positive and negative stories are bluish green and vermillion (never red against green), and
+# neither is a brand's colour.
 
-POSITIVE_COLOUR = "#2ca02c"
-NEGATIVE_COLOUR = "#d62728"
+BRAND_COLOURS = ["#0072B2", "#E69F00", "#CC79A7", "#56B4E9", "#000000", "#F0E442"]
+POSITIVE_COLOUR = "#009E73"
+NEGATIVE_COLOUR = "#D55E00"
 
 
 def brand_colour(index: int) -> str:
     """The colour of the brand at ``index`` in ``market.brands``, the same on every chart."""
-    return f"C{index % 10}"
+    return BRAND_COLOURS[index % len(BRAND_COLOURS)]
 
 
 def plot_brand_lines(ax, table: pd.DataFrame, column: str, label: str = "{brand}",
@@ -196,3 +199,79 @@ def network_layout(contacts, kind: str, limit: int = 2500, seed: int = 0):
     keep = (source < target) & (where[source] >= 0) & (where[target] >= 0)
     edges = np.column_stack([where[source[keep]], where[target[keep]]])
     return nodes, positions, edges
+
+
+# --- labels with units, for sweep reports and exports -------------------------------------------------
+
+_TOTAL_LABELS = {
+    "population": "consumers (count)",
+    "adopters": "adopters (consumers who ever bought)",
+    "purchases": "purchases (count, all brands)",
+    "experiences": "experiences judged (count)",
+    "dissatisfied_share_of_experiences": "dissatisfied experiences (% of experiences)",
+    "shared_share_of_experiences": "experiences shared (% of experiences)",
+    "negative_share_of_conversation": "negative stories (% of the conversation)",
+}
+_BRAND_LABELS = {
+    "sentiment": "sentiment of {brand} (-1 to +1)",
+    "rating": "public rating of {brand} (stars, 1-5)",
+    "aware": "aware of {brand} (% of consumers)",
+    "purchases": "purchases of {brand} (count)",
+    "market_share": "market share of {brand} (% of purchases)",
+    "revenue": "revenue of {brand} (currency units)",
+    "acquisitions": "customers acquired by {brand} (count)",
+    "retentions": "customers retained by {brand} (count)",
+    "acquisition_cost": "acquisition cost of {brand} (currency units)",
+    "retention_cost": "retention cost of {brand} (currency units)",
+    "shares_positive": "positive stories about {brand} (count)",
+    "shares_negative": "negative stories about {brand} (count)",
+    "reviews": "reviews of {brand} (count)",
+}
+PERCENT_METRICS = ("dissatisfied_share_of_experiences", "shared_share_of_experiences",
+                   "negative_share_of_conversation", "market_share_", "aware_")
+
+
+def is_percent(metric: str) -> bool:
+    """A share, shown in percent on every figure (stored as a fraction in the tables)."""
+    return any(metric == p or (p.endswith("_") and metric.startswith(p)) for p in PERCENT_METRICS)
+
+
+def metric_label(metric: str) -> str:
+    """A human label with its unit for an end-of-run metric (the name itself for other outputs)."""
+    if metric in _TOTAL_LABELS:
+        return _TOTAL_LABELS[metric]
+    for name in sorted(_BRAND_LABELS, key=len, reverse=True):
+        if metric.startswith(name + "_"):
+            return _BRAND_LABELS[name].format(brand=metric[len(name) + 1:])
+    return metric
+
+
+def parameter_label(key: str) -> str:
+    """A human label with its unit for a dotted parameter key, from the schema."""
+    from .params import BRAND_SCHEMA, SCHEMA
+
+    parts = key.split(".")
+    if len(parts) == 3 and parts[0] == "brands" and parts[2] in BRAND_SCHEMA:
+        param, words, brand = BRAND_SCHEMA[parts[2]], parts[2].replace("_", " "), parts[1]
+        words = f"{words} of {brand}"
+    elif key in SCHEMA:
+        param, words = SCHEMA[key], parts[-1].replace("_", " ")
+        if len(parts) > 1 and parts[0] not in ("population", "journey"):
+            words = f"{parts[0]} {words}"
+    else:
+        return key
+    if param.low == 0.0 and param.high == 1.0:
+        unit = " (0-1)"
+    elif key.endswith("_days"):
+        unit = " (days)"
+    elif parts[-1] in ("price", "acquisition_cost", "retention_cost", "reference_price"):
+        unit = " (currency units)"
+    elif parts[-1] == "recovered_rating":
+        unit = " (stars, 1-5)"
+    elif parts[-1] in ("negative_multiplier", "young_checks_multiplier"):
+        unit = " (x)"
+    elif param.kind is int:
+        unit = " (count)"
+    else:
+        unit = ""
+    return words[:1].upper() + words[1:] + unit

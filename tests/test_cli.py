@@ -179,7 +179,9 @@ def test_written_scenario_reruns_exactly(runs):
     first = json.loads((base / "first" / "summary.json").read_text(encoding="utf-8"))
     again = json.loads((base / "rerun" / "summary.json").read_text(encoding="utf-8"))
     first.pop("scenario"), again.pop("scenario")  # named after the file
+    made, remade = first.pop("provenance"), again.pop("provenance")  # when and how each was made
     assert first == again
+    assert made["momentsim"] == remade["momentsim"] and made["command"] != remade["command"]
 
 
 # --- scenarios ------------------------------------------------------------------------------

@@ -30,3 +30,24 @@ def test_word_of_mouth_chart_shows_the_weekly_mean():
     plots.plot_conversation(ax, table)
     negative = ax.get_lines()[1].get_ydata()
     assert negative[6] == 1.0 and negative[12] == 1.0 and negative[13] == 0.0
+
+
+def test_colours_are_colour_blind_safe_and_one_per_meaning():
+    # Okabe-Ito: no red against green; a brand's colour is never a story's colour
+    brands = {plots.brand_colour(i) for i in range(4)}
+    assert plots.POSITIVE_COLOUR not in brands and plots.NEGATIVE_COLOUR not in brands
+    assert plots.POSITIVE_COLOUR.upper() == "#009E73" and plots.NEGATIVE_COLOUR.upper() == "#D55E00"
+    table = pd.DataFrame({"step": range(3), "sentiment_ours": 0.1, "sentiment_theirs": -0.1})
+    ax = Figure().subplots()
+    plots.plot_sentiment(ax, table)
+    assert [line.get_color() for line in ax.get_lines()[:2]] == [plots.brand_colour(0), plots.brand_colour(1)]
+
+
+def test_labels_carry_units_and_shares_are_percent():
+    assert plots.metric_label("market_share_ours") == "market share of ours (% of purchases)"
+    assert plots.metric_label("rating_theirs") == "public rating of theirs (stars, 1-5)"
+    assert plots.is_percent("market_share_ours") and plots.is_percent("negative_share_of_conversation")
+    assert not plots.is_percent("sentiment_ours")
+    assert plots.parameter_label("brands.ours.quality") == "Quality of ours (0-1)"
+    assert plots.parameter_label("journey.purchase_cycle_days") == "Purchase cycle days (days)"
+    assert plots.parameter_label("brands.ours.price") == "Price of ours (currency units)"

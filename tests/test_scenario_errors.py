@@ -363,7 +363,7 @@ def test_scenario_file_not_utf8(tmp_path):
     path.write_bytes("# caf\u00e9\nsteps = 10\n".encode("latin-1"))
     with pytest.raises(sim.ScenarioError) as info:
         sim.load(path)
-    _check(str(info.value), str(path), "", ["cannot read the scenario file", "utf-8"])
+    _check(str(info.value), str(path), "", ["cannot read the scenario file", "expected UTF-8 text", "found byte 0xe9"])
 
 
 def test_about_values_must_be_text():

@@ -109,8 +109,8 @@ BAD = [  # (sweep text, the key the error must name, words it must contain)
      "sharing.negative_multiplie", "unknown key"),
     ('scenario = "baseline"\n[vary]\n"sharing.negative_multiplier" = [1, -2]\n',
      "sharing.negative_multiplier", "found -2"),
-    ('scenario = "baseline"\n[vary]\n"sharing.negative_multiplier" = [1, 30]\n',
-     "base_propensity", "found 0.04 x 30"),
+    ('scenario = "baseline"\n[set]\n"sharing.base_propensity" = 0.1\n[vary]\n'
+     '"sharing.negative_multiplier" = [1, 20]\n', "base_propensity", "found 0.1 x 20"),
     ('scenario = "baseline"\n[vary]\n"brands.ours.quality" = { low = 0.2, high = 0.8 }\n',
      "brands.ours.quality", "exactly one of num or step"),
     ('scenario = "baseline"\ndesign = "sobol"\nsamples = 10\n[vary]\n"brands.ours.quality" = [0.2, 0.8]\n',
@@ -213,7 +213,11 @@ def test_a_run_that_raises_is_recorded_and_the_rest_finish(tmp_path, small_sweep
     runs = read_runs(tmp_path / "flaky")
     failed = runs[runs["status"] == "failed"]
     assert list(failed["point"]) == [1, 1, 4, 4]
-    assert (failed["error"] == "RuntimeError: the model broke at quality 0.65").all()
+    # the type, the message, and the run's parameters and seed (enough to rerun it alone)
+    assert failed["error"].str.startswith("RuntimeError: the model broke at quality 0.65 [run ").all()
+    for _, row in failed.iterrows():
+        assert f"seed {row['seed']}," in row["error"]
+        assert '"brands.ours.quality": 0.65' in row["error"] and "sharing.negative_multiplier" in row["error"]
     assert failed["sentiment_ours"].isna().all()
     ok = runs["status"] == "ok"
     pd.testing.assert_frame_equal(runs[ok].reset_index(drop=True),

@@ -3,12 +3,28 @@
 from __future__ import annotations
 
 import json
+import os
+import re
 import shlex
 from pathlib import Path
 
 from .execute import DEFAULT_OUT, run_sweep
 from .spec import load_sweep
 from .store import read_runs
+
+WORKERS_PER_CORE = 4
+ADDRESS = re.compile(r"^(?:(tcp|tls|inproc|ucx|ws|wss)://)?(\[[0-9a-fA-F:]+\]|[A-Za-z0-9_.-]+)(?::(\d{1,5}))?$")
+
+
+def check_address(address: str) -> None:
+    """Refuse a scheduler address that is not one (before trying to connect to it)."""
+    from ..params import ScenarioError
+    from ..scenario import cut
+
+    match = ADDRESS.match(address)
+    if not match or (match.group(3) is not None and not 1 <= int(match.group(3)) <= 65535):
+        raise ScenarioError(f"--scheduler {cut(repr(address))}: expected a Dask scheduler address such as "
+                            f"tcp://127.0.0.1:8786 or 127.0.0.1:8786")
 
 
 def rerun_command(out: str | Path, row) -> str:
@@ -22,11 +38,27 @@ def rerun_command(out: str | Path, row) -> str:
 
 
 def cmd_sweep(args) -> int:
-    sweep = load_sweep(args.sweep)
+    from .. import api, provenance
+    from .spec import shipped_sweeps
+
+    path = args.sweep
+    if not path.exists() and str(path) in shipped_sweeps():
+        path = shipped_sweeps()[str(path)]
+    sweep = load_sweep(path)
     out = args.out if args.out is not None else DEFAULT_OUT / sweep.name
+    api.check_writable(out, "--out")
     executor = "dask" if args.scheduler is not None else args.executor
-    outcome = run_sweep(sweep, out, executor=executor, scheduler=args.scheduler, workers=args.workers,
-                        progress=None)
+    workers = args.workers
+    cap = WORKERS_PER_CORE * (os.cpu_count() or 1)
+    if workers is not None and workers > cap and args.scheduler is None:
+        provenance.warn(f"--workers {workers:,}: capped at {cap} ({WORKERS_PER_CORE} a core on this "
+                        f"machine's {os.cpu_count() or 1}); more processes only add memory")
+        workers = cap
+    if args.scheduler is not None:
+        check_address(args.scheduler)
+    outcome = run_sweep(sweep, out, executor=executor, scheduler=args.scheduler, workers=workers,
+                        progress=None, timeout=getattr(args, "timeout", 10.0),
+                        argv=getattr(args, "argv", None))
     points = len(sweep.points)
     print(f"{sweep.name}: {sweep.n_runs} runs ({points} point{'s' * (points != 1)} x {sweep.replicates} "
           f"replicate{'s' * (sweep.replicates != 1)}, {sweep.design} design, {sweep.steps} days)")
@@ -54,6 +86,7 @@ def cmd_sweep(args) -> int:
 def cmd_report(args) -> int:
     from .report import report, report_text
 
-    result = report(args.dir)
+    formats = tuple(f.strip() for f in getattr(args, "format", "png").split(",") if f.strip())
+    result = report(args.dir, formats=formats or ("png",))
     print(report_text(result))
     return 0

@@ -27,6 +27,14 @@ class Varied:
     num: int | None = None
     step: float | None = None
 
+    def count(self) -> int:
+        """How many values a grid takes of this parameter (without making them)."""
+        if self.values is not None:
+            return len(self.values)
+        if self.num is not None:
+            return self.num
+        return int(np.floor((self.high - self.low) / self.step + 1e-9)) + 1
+
     def grid_values(self) -> list[Any]:
         if self.values is not None:
             return list(self.values)
@@ -51,18 +59,19 @@ def problem(varied: list[Varied]) -> dict[str, Any]:
 
 
 def points(design: str, varied: list[Varied], samples: int | None, seed: int,
-           levels: int = 4) -> list[dict[str, Any]]:
+           levels: int = 4, second_order: bool = False) -> list[dict[str, Any]]:
     """The design's parameter points, in the order they are numbered (point 0, 1, ...)."""
     if not varied:
         return [{}]
     if design == "grid":
         keys = [v.key for v in varied]
         return [dict(zip(keys, combo)) for combo in itertools.product(*(v.grid_values() for v in varied))]
-    matrix = sample_matrix(design, varied, samples, seed, levels)
+    matrix = sample_matrix(design, varied, samples, seed, levels, second_order)
     return [{v.key: v.cast(x) for v, x in zip(varied, row)} for row in matrix]
 
 
-def sample_matrix(design: str, varied: list[Varied], samples: int, seed: int, levels: int = 4) -> np.ndarray:
+def sample_matrix(design: str, varied: list[Varied], samples: int, seed: int, levels: int = 4,
+                  second_order: bool = False) -> np.ndarray:
     """The raw sample, one row a point, one column a parameter (before rounding integers)."""
     if design == "lhs":
         from scipy.stats import qmc
@@ -72,7 +81,7 @@ def sample_matrix(design: str, varied: list[Varied], samples: int, seed: int, le
     if design == "sobol":
         from SALib.sample import sobol
 
-        return sobol.sample(problem(varied), samples, calc_second_order=False, seed=seed)
+        return sobol.sample(problem(varied), samples, calc_second_order=second_order, seed=seed)
     if design == "morris":
         from SALib.sample import morris
 

@@ -27,7 +27,8 @@ from typing import Any, Callable
 import pandas as pd
 from tqdm.auto import tqdm
 
-from .. import api
+from .. import api, provenance
+from . import outputs as custom_outputs
 from .spec import Sweep, Task, flatten, load_sweep
 from .store import ResultStore, read_runs
 
@@ -47,15 +48,36 @@ def run_one(task: Task, simulate: Callable | None = None) -> dict[str, Any]:
     daily = None
     try:
         result = simulate(task.scenario, seed=task.seed, overrides=task.overrides)
-        metrics = flatten(result.summary())
-        row.update({m: metrics[m] for m in task.outputs})
+        metrics = flatten(result.summary(skip=task.burn_in) if task.burn_in else result.summary())
+        for m in task.outputs:
+            row[m] = metrics[m] if m in metrics else custom_outputs.evaluate(m, result.table, task.burn_in)
         if task.daily:
             daily = result.table[["step", *task.daily]].copy()
             daily.insert(0, "run_id", task.run_id)
     except Exception as exc:  # noqa: BLE001 - a run's failure is data: recorded, the sweep goes on
         row.update({m: float("nan") for m in task.outputs})
-        row.update(status="failed", error=f"{type(exc).__name__}: {exc}")
+        row.update(status="failed", error=failure(type(exc).__name__, str(exc), task))
     return {"row": row, "daily": daily}
+
+
+def failure(kind: str, message: str, task: Task) -> str:
+    """A failed run's error text: the exception's type and message, and the run's parameters and seed
+    (enough to rerun it alone)."""
+    shown = message.strip().splitlines()[0][:300] if message.strip() else "(no message)"
+    if kind == "MemoryError":
+        shown += " (out of memory: a smaller population.size, or fewer workers)"
+    params = json.dumps(task.overrides, default=str)
+    return f"{kind}: {shown} [run {task.run_id}, point {task.point}, seed {task.seed}, parameters {params}]"
+
+
+def lost_row(task: Task) -> dict[str, Any]:
+    """The failed row of a run whose worker process died under it (killed, or out of memory)."""
+    row = {"run_id": task.run_id, "point": task.point, "replicate": task.replicate, "seed": task.seed,
+           "status": "failed", "overrides": json.dumps(task.overrides), **task.overrides,
+           **{m: float("nan") for m in task.outputs}}
+    row["error"] = failure("WorkerDied", "the worker process running it died (killed, or out of memory), "
+                           "also when run again alone", task)
+    return row
 
 
 @dataclass
@@ -86,19 +108,30 @@ def _ignore_sigint() -> None:
 def run_sweep(sweep: Sweep | str | Path, out: str | Path | None = None, *,
               executor: str | Executor | Any = "local", scheduler: str | None = None,
               workers: int | None = None, progress: bool | None = False,
-              simulate: Callable | None = None, batch: int = 64, flush_seconds: float = 2.0) -> Outcome:
+              simulate: Callable | None = None, batch: int = 64, flush_seconds: float = 2.0,
+              timeout: float = 10.0, argv: list[str] | None = None) -> Outcome:
     """Run the runs of ``sweep`` not yet recorded in ``out``; stream them to Parquet as they finish.
 
     ``executor``: "local" (processes, ``workers`` of them, default all cores), "dask" (the scheduler
     at ``scheduler``, or a local Dask cluster of ``workers`` processes), or an executor object.
-    ``progress=None`` shows a bar only on a terminal.
+    ``progress=None`` shows a bar only on a terminal. ``timeout``: seconds to wait for a Dask
+    scheduler. sweep.json and every Parquet part carry the provenance of this call.
     """
     if not isinstance(sweep, Sweep):
         sweep = load_sweep(sweep)
     out = Path(out) if out is not None else DEFAULT_OUT / sweep.name
-    store = ResultStore(out, sweep)
+    clock = provenance.Clock()
+    store = ResultStore(out, sweep, provenance.record(clock, argv))
     store.check()  # before starting any worker: a wrong folder costs nothing
-    done = store.prepare()
+    client, cluster = None, None
+    use_dask = executor == "dask" or scheduler is not None or _is_dask_client(executor)
+    if use_dask:
+        client, cluster = _dask_client(executor, scheduler, workers, timeout)  # fails fast, before writing
+    try:
+        done = store.prepare()
+    except BaseException:
+        _close(client if client is not executor else None, cluster)
+        raise
     todo = [rid for rid in range(sweep.n_runs) if rid not in done]
     started = time.perf_counter()
     counts = {"ok": 0, "failed": 0, "lost": 0}
@@ -117,14 +150,7 @@ def run_sweep(sweep: Sweep | str | Path, out: str | Path | None = None, *,
     bar = tqdm(total=sweep.n_runs, initial=len(done), desc=sweep.name, unit="run", dynamic_ncols=True,
                disable=None if progress is None else not progress, file=sys.stderr)
 
-    def collect(get_result: Callable[[], dict]) -> None:
-        try:
-            result = get_result()
-        except Exception as exc:  # noqa: BLE001 - the infrastructure failed (lost worker): rerun redoes it
-            counts["lost"] += 1
-            if len(errors) < 3:
-                errors.append(f"{type(exc).__name__}: {exc}")
-            return
+    def record(result: dict) -> None:
         rows.append(result["row"])
         if result["daily"] is not None:
             daily.append(result["daily"])
@@ -135,38 +161,111 @@ def run_sweep(sweep: Sweep | str | Path, out: str | Path | None = None, *,
         if len(rows) >= batch or time.monotonic() - last_flush >= flush_seconds:
             flush()
 
+    def collect(get_result: Callable[[], dict]) -> None:
+        try:
+            result = get_result()
+        except Exception as exc:  # noqa: BLE001 - the infrastructure failed (lost worker): rerun redoes it
+            counts["lost"] += 1
+            if len(errors) < 3:
+                errors.append(f"{type(exc).__name__}: {exc}")
+            return
+        record(result)
+
     try:
         if todo:
-            if executor == "dask" or scheduler is not None or _is_dask_client(executor):
-                _run_dask(sweep, todo, executor, scheduler, workers, simulate, collect)
+            if use_dask:
+                _run_dask(sweep, todo, client, simulate, collect)
+            elif executor == "local":
+                _run_local(sweep, todo, workers, simulate, record, errors)
             else:
-                _run_futures(sweep, todo, executor, workers, simulate, collect)
+                _run_futures(sweep, todo, executor, simulate, collect)
     finally:
         flush()
         bar.close()
-    lost = len(todo) - counts["ok"] - counts["failed"]
+        _close(client if client is not executor else None, cluster)
+        lost = len(todo) - counts["ok"] - counts["failed"]
+        try:
+            store.write_description(clock.seconds, {"ok": counts["ok"], "failed": counts["failed"], "lost": lost})
+        except OSError:
+            pass  # the results are written; the description keeps its start-time version
     return Outcome(out, sweep.n_runs, len(done), counts["ok"], counts["failed"], lost,
                    time.perf_counter() - started, errors)
+
+
+def _close(client, cluster) -> None:
+    if client is not None:
+        client.close()
+    if cluster is not None:
+        cluster.close()
 
 
 def _is_dask_client(executor: Any) -> bool:
     return type(executor).__module__.startswith("distributed")
 
 
-def _run_futures(sweep: Sweep, todo: list[int], executor, workers: int | None, simulate, collect) -> None:
-    own = executor == "local"
-    if own:
-        pool = ProcessPoolExecutor(max_workers=workers or os.cpu_count() or 1,
-                                   mp_context=multiprocessing.get_context("spawn"), initializer=_ignore_sigint)
-        window = 4 * (workers or os.cpu_count() or 1)
-    elif isinstance(executor, Executor):
-        pool = executor
-        window = 4 * (getattr(executor, "_max_workers", None) or os.cpu_count() or 1)
-    else:
+# A run whose worker process died under it once is run again alone; if its worker dies again, it is
+# recorded as failed (WorkerDied): one run that kills its process never stops the others.
+MAX_STRIKES = 2
+
+
+def _new_pool(workers: int) -> ProcessPoolExecutor:
+    return ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"),
+                               initializer=_ignore_sigint)
+
+
+def _run_local(sweep: Sweep, todo: list[int], workers: int | None, simulate, record, errors: list[str]) -> None:
+    """Local processes. A worker that dies (killed, out of memory) breaks the pool: what finished is
+    kept, a new pool takes the rest, and the runs that were unfinished when it broke (the suspects)
+    are run again one at a time, so that only the run that kills its worker is recorded as failed."""
+    from collections import deque
+
+    workers = workers or os.cpu_count() or 1
+    queue = deque(todo)
+    while queue:
+        suspects = _run_pool(sweep, queue, workers, 4 * workers, simulate, record)
+        if suspects:
+            if len(errors) < 3:
+                errors.append(f"a worker process died; {len(suspects)} unfinished run(s) were run again one "
+                              f"at a time")
+            for rid in suspects:
+                if _run_pool(sweep, deque([rid]), 1, 1, simulate, record):
+                    record({"row": lost_row(sweep.task(rid)), "daily": None})
+
+
+def _run_pool(sweep: Sweep, queue, workers: int, window: int, simulate, record) -> list[int]:
+    """Run the queue's runs on a new pool until it is empty or the pool breaks; the unfinished runs."""
+    pool = _new_pool(workers)
+    pending: dict = {}
+    try:
+        while queue or pending:
+            while queue and len(pending) < window:
+                rid = queue.popleft()
+                pending[pool.submit(run_one, sweep.task(rid), simulate)] = rid
+            finished, _ = wait(list(pending), return_when=FIRST_COMPLETED)
+            for future in sorted(finished, key=lambda f: pending[f]):
+                result = future.result()  # raises BrokenExecutor if the pool broke
+                del pending[future]
+                record(result)
+        return []
+    except BrokenExecutor:
+        unfinished = []
+        for future, rid in sorted(pending.items(), key=lambda item: item[1]):
+            if future.done() and not future.cancelled() and future.exception() is None:
+                record(future.result())
+            else:
+                unfinished.append(rid)
+        return unfinished
+    finally:
+        pool.shutdown(wait=False, cancel_futures=True)
+
+
+def _run_futures(sweep: Sweep, todo: list[int], executor, simulate, collect) -> None:
+    if not isinstance(executor, Executor):
         raise ValueError(f"executor: expected 'local', 'dask' or an Executor, found {executor!r}")
+    pool = executor
+    window = 4 * (getattr(executor, "_max_workers", None) or os.cpu_count() or 1)
     pending: set = set()
     queue = iter(todo)
-    interrupted = True
     try:
         while True:
             for rid in queue:
@@ -178,46 +277,46 @@ def _run_futures(sweep: Sweep, todo: list[int], executor, workers: int | None, s
             finished, pending = wait(pending, return_when=FIRST_COMPLETED)
             for future in sorted(finished, key=id):
                 collect(future.result)
-        interrupted = False
     except BrokenExecutor:  # a broken pool (a worker killed): what finished is kept, the rest is lost
-        interrupted = True
         for future in pending:
             if future.done() and not future.cancelled():
                 collect(future.result)
-    finally:
-        if own:
-            pool.shutdown(wait=not interrupted, cancel_futures=True)
 
 
-def _run_dask(sweep: Sweep, todo: list[int], executor, scheduler: str | None, workers: int | None,
-              simulate, collect) -> None:
-    from distributed import Client, LocalCluster, as_completed
+def _dask_client(executor, scheduler: str | None, workers: int | None, timeout: float):
+    """The Dask client to use (and the local cluster it owns, if any); a clear error, quickly, when the
+    scheduler is not there."""
+    from distributed import Client, LocalCluster
 
-    cluster = None
+    from ..params import ScenarioError
+
     if _is_dask_client(executor):
-        client = executor
-    elif scheduler is not None:
-        client = Client(scheduler)
-    else:
-        cluster = LocalCluster(n_workers=workers or os.cpu_count() or 1, threads_per_worker=1,
-                               processes=True, host="127.0.0.1", dashboard_address=None)
-        client = Client(cluster)
-    try:
-        window = 4 * max(1, sum(client.nthreads().values()))
-        queue = iter(todo)
-        stream = as_completed()
-        for rid in queue:
+        return executor, None
+    if scheduler is not None:
+        try:
+            return Client(scheduler, timeout=f"{timeout}s"), None
+        except (OSError, TimeoutError, ValueError, TypeError) as exc:
+            reason = str(exc).splitlines()[0][:200] if str(exc) else type(exc).__name__
+            raise ScenarioError(f"--scheduler {scheduler[:100]}: no Dask scheduler answered within {timeout:g} s "
+                                f"({reason}); start one with `dask scheduler` or check the address") from None
+    cluster = LocalCluster(n_workers=workers or os.cpu_count() or 1, threads_per_worker=1,
+                           processes=True, host="127.0.0.1", dashboard_address=None)
+    return Client(cluster), cluster
+
+
+def _run_dask(sweep: Sweep, todo: list[int], client, simulate, collect) -> None:
+    from distributed import as_completed
+
+    window = 4 * max(1, sum(client.nthreads().values()))
+    queue = iter(todo)
+    stream = as_completed()
+    for rid in queue:
+        stream.add(client.submit(run_one, sweep.task(rid), simulate, pure=False))
+        if stream.count() >= window:
+            break
+    for future in stream:
+        collect(future.result)
+        future.release()
+        rid = next(queue, None)
+        if rid is not None:
             stream.add(client.submit(run_one, sweep.task(rid), simulate, pure=False))
-            if stream.count() >= window:
-                break
-        for future in stream:
-            collect(future.result)
-            future.release()
-            rid = next(queue, None)
-            if rid is not None:
-                stream.add(client.submit(run_one, sweep.task(rid), simulate, pure=False))
-    finally:
-        if client is not executor:
-            client.close()
-        if cluster is not None:
-            cluster.close()
