@@ -21,7 +21,7 @@ from typing import Any
 import pandas as pd
 from tqdm.auto import tqdm
 
-from . import economics, plots, provenance
+from . import economics, plots, provenance, rules
 from .engine import ArrayMarketModel
 from .model import Market, MarketModel
 from .params import Event, ScenarioError
@@ -98,6 +98,12 @@ class Result:
                 "shares_positive": int(days[f"shares_positive_{b}"].sum()),
                 "shares_negative": int(days[f"shares_negative_{b}"].sum()),
                 "reviews": int(last[f"reviews_{b}"]),
+                "attitude": round(float(last[f"attitude_{b}"]), 4),
+                # Net sentiment of everything said over the run (the 28-day figure is the last day's).
+                "net_sentiment": round(float(rules.net_sentiment(int(days[f"shares_positive_{b}"].sum()),
+                                                                 int(days[f"shares_negative_{b}"].sum()))), 4),
+                "complaints": int(days[f"complaints_{b}"].sum()),
+                "recoveries": int(days[f"recoveries_{b}"].sum()),
             }
         for b, figures in economics.summary(self.table, self.scenario).items():
             brands[b].update(figures)
