@@ -255,6 +255,17 @@ def _other_cases():
            ["no sweep.json"])
     yield ("scenarios-never-fails", None, [])  # `momentsim scenarios` takes no input: nothing to get wrong
     yield ("ui-scenario-missing", lambda t: ["ui", str(t / "none.toml"), "--port", "1"], ["none.toml", "no such file"])
+    # Model v2's facts, and the strategist's decisions (compare, optimise, report).
+    yield ("facts-population-huge", lambda t: ["validate", "facts", "--population", str(10**9), "--out",
+                                               str(t / "out")], ["--population", "at most"])
+    yield ("facts-out-under-a-file", lambda t: (t.joinpath("file").write_text("x"), ["validate", "facts",
+           "--seeds", "1", "--out", str(t / "file" / "out")])[1], ["--out", "file"])
+    yield ("compare-unknown-key", lambda t: ["compare", "baseline", "--variant", "cheap:brands.ours.prise=8",
+                                             "--replicates", "2", "--out", str(t / "out")], ["prise", "did you mean 'price'"])
+    yield ("compare-scenario-missing", lambda t: ["compare", str(t / "none.toml"), "--replicates", "2",
+                                                  "--out", str(t / "out")], ["none.toml"])
+    yield ("optimise-spec-missing", lambda t: ["optimise", str(t / "none.toml")], ["none.toml"])
+    yield ("report-folder-missing", lambda t: ["report", str(t / "nothing")], ["nothing"])
 
 
 CORPUS = [*_output_cases(), *_toml_cases(), *_size_cases(), *_message_cases(), *_edge_list_cases(),
@@ -293,7 +304,8 @@ def test_the_engine_limits_are_named_below_the_schema_ranges():
 def test_the_corpus_covers_every_command():
     """Every command of `momentsim` has bad-input cases here (add them with a new command)."""
     covered = {c[0].split("-")[0] for c in CORPUS}
-    names = {"run": "run", "sweep": "sweep", "bass": "validate", "ui": "ui", "scenarios": "scenarios"}
+    names = {"run": "run", "sweep": "sweep", "bass": "validate", "facts": "validate", "ui": "ui",
+             "scenarios": "scenarios"}
     commands = {names.get(c, c) for c in covered} | ({"sweep-report"} if any(
         c[0].startswith("sweep-report") for c in CORPUS) else set())
     assert set(COMMANDS) <= commands, set(COMMANDS) - commands
