@@ -13,6 +13,7 @@ effect of the change, not noise.
 
 from __future__ import annotations
 
+import gc
 import threading
 import time
 from dataclasses import dataclass
@@ -27,7 +28,8 @@ from .. import api
 from ..agents import Stage
 from ..params import BRAND_SCHEMA, SCHEMA, ScenarioError
 from ..scenario import EVENT_LEVERS, Scenario, loads, parse_override, to_document
-from . import charts
+from . import charts, words
+from .live import LiveCharts
 
 # Set-up: the market both runs share.
 SETUP_KEYS = ("population.size", "network.kind", "engine", "seed", "steps")
@@ -39,6 +41,9 @@ BRAND_LEVERS = ("quality", "price", "ad_intensity", "review_prompting", "service
 MAX_POPULATION = {"agent": 20_000, "array": 1_000_000}
 # Redraw the charts at most this often while running (seconds between frames).
 REDRAW_INTERVAL = 0.25
+# The network view (thousands of points, slow to compress) is redrawn at most this often while
+# running, and always on the day a run stops.
+NETWORK_INTERVAL = 1.0
 # Speeds offered, in simulated days a second (None: as fast as the machine goes).
 STOP_WAIT = 30.0  # seconds to wait for a run to finish the day (and the frame) it is on
 SPEEDS = {"1 day/s": 1.0, "5 days/s": 5.0, "20 days/s": 20.0, "max": None}
@@ -113,6 +118,13 @@ class Session:
         self.network_brand: str | None = None
         self._runner: threading.Thread | None = None
         self._stop = threading.Event()
+        self._active = False  # True from start() until the run's last frame is handed over
+        self.live = LiveCharts()
+        self.pending: dict[str, str] = {}  # typed in a field, not yet confirmed (Enter or leaving it)
+        self.version = 0  # bumped whenever the runs are rebuilt
+        self._frame: Frame | None = None
+        self._network_image: bytes | None = None
+        self._network_version = -1
         self.load(scenario)
 
     # --- the scenario --------------------------------------------------------------------
@@ -126,6 +138,7 @@ class Session:
             self.setup: dict[str, Any] = {}
             self.changes: dict[str, Any] = {}
             self.interventions: list[dict[str, Any]] = []
+            self.pending = {}
             self.network_brand = loaded.params.brand_names[0]
             self.reset()
 
@@ -178,6 +191,7 @@ class Session:
         A refused value leaves the previous one in force. The message is the one the CLI gives
         for the same mistake (``--set key=value``), from :func:`sim.params.check_value`.
         """
+        self.pending.pop(key, None)
         _, value = parse_override(f"{key}={text}")
         setup, changes = dict(self.setup), dict(self.changes)
         target = setup if key in SETUP_KEYS else changes
@@ -220,6 +234,49 @@ class Session:
             self.reset()
         return None
 
+    def remove_intervention(self, index: int) -> None:
+        """Take one added intervention out of the what-if copy (the others stay)."""
+        with self.lock:
+            if 0 <= index < len(self.interventions):
+                del self.interventions[index]
+                self.reset()
+
+    def events(self) -> list[dict[str, Any]]:
+        """Everything scheduled, by day: the scenario's own events (both runs) and the
+        interventions added here (the what-if copy only, ``added`` True, ``index`` into
+        :attr:`interventions`). Each with ``text``: what happens, in words."""
+        listed = [{"day": e.day, "brand": e.brand, "lever": e.lever, "value": e.value, "added": False}
+                  for e in self.base_scenario.params.events]
+        listed += [{**e, "added": True, "index": i} for i, e in enumerate(self.interventions)]
+        listed.sort(key=lambda e: (e["day"], e["added"]))
+        for e in listed:
+            e["text"] = f"day {e['day']}: {words.event_text(e['lever'], e['value'], e['brand'])}" + (
+                " (what-if only)" if e["added"] else " (scenario, both runs)")
+        return listed
+
+    def intervention_default(self, brand: str, lever: str) -> str:
+        """The intervention form's starting value: the lever's value in force for that brand."""
+        return show(self.value(lever_key(brand, lever)))
+
+    # --- values typed but not yet confirmed ------------------------------------------------------
+
+    def note_typed(self, key: str, text: str) -> None:
+        """A field's text as typed; pending until confirmed (Enter, leaving the field, Run, Step)."""
+        if text == show(self.value(key)):
+            self.pending.pop(key, None)
+        else:
+            self.pending[key] = text
+
+    def apply_pending(self) -> dict[str, str]:
+        """Confirm every typed value (Run and Step do): the refused ones' messages by key."""
+        errors = {}
+        for key, text in list(self.pending.items()):
+            message = self.set_value(key, text)
+            if message:
+                errors[key] = message
+        self.pending = {}
+        return errors
+
     def clear_changes(self) -> None:
         """Back to the scenario: no lever changed, no intervention added (the set-up stays)."""
         with self.lock:
@@ -231,12 +288,18 @@ class Session:
     def reset(self) -> None:
         """Both runs back to day 0 with the current set-up and changes."""
         with self.lock:
+            old = getattr(self, "_cache", _Cache())
+            # Let go of the finished runs first: two large markets never live next to two more.
+            self.base = self.changed = None
+            self._cache = _Cache()
+            self._frame = None
+            gc.collect()
             base = self.base_scenario
             self.base = api.build(base)
             changed = self.changed_scenario
             self.changed = api.build(changed) if changed is not None else None
-            self._cache = _Cache(layout=getattr(self, "_cache", _Cache()).layout,
-                                 layout_key=getattr(self, "_cache", _Cache()).layout_key)
+            self._cache = _Cache(layout=old.layout, layout_key=old.layout_key)
+            self.version += 1
 
     @property
     def day(self) -> int:
@@ -260,14 +323,17 @@ class Session:
 
     @property
     def running(self) -> bool:
-        return self._runner is not None and self._runner.is_alive() and not self._stop.is_set()
+        """True from Run until the run stops (Pause, its last day, or a new start): the button's truth."""
+        return self._active and not self._stop.is_set()
 
     def start(self, on_frame: Callable[[Frame], None], until: int | None = None,
               on_done: Callable[[], None] | None = None) -> threading.Event:
         """Run in a background thread to day ``until`` (default: the last day), calling
-        ``on_frame`` at the redraw cadence and once at the end. Returns the run's stop event."""
+        ``on_frame`` at the redraw cadence and once at the end, then ``on_done``. Returns the
+        run's stop event."""
         self.stop(wait=STOP_WAIT)  # never two threads stepping the same models
         stop = self._stop = threading.Event()
+        self._active = True
         self._runner = threading.Thread(target=self.run, args=(stop, on_frame, until, on_done),
                                         name="momentsim-run", daemon=True)
         self._runner.start()
@@ -284,20 +350,28 @@ class Session:
             on_done: Callable[[], None] | None = None, interval: float = REDRAW_INTERVAL) -> int:
         """Step to day ``until`` or until ``stop``, a frame at most every ``interval`` s (or the time
         the last frame took, so that drawing never takes more than half the time); a last frame
-        at the end. Returns the days simulated."""
-        start_day, started = self.day, time.perf_counter()
-        last, spent = started, 0.0
+        at the end. At a chosen speed, days are paced from the moment the speed was set (a speed
+        changed mid-run holds from then on). Returns the days simulated."""
+        first_day = self.day
+        start_day, started, speed = self.day, time.perf_counter(), self.speed
+        last, spent = started - interval, 0.0  # the first day is drawn at once
+        last_network = last
         try:
             while not stop.is_set() and self.day < min(self.steps, self.steps if until is None else until):
+                if self.speed != speed:  # the speed was changed: pace from here
+                    start_day, started, speed = self.day, time.perf_counter(), self.speed
                 self.step(1)
                 now = time.perf_counter()
-                if self.speed:  # pace to the chosen speed
-                    wait = (self.day - start_day) / self.speed - (now - started)
+                if speed:  # pace to the chosen speed
+                    wait = (self.day - start_day) / speed - (now - started)
                     if wait > 0 and stop.wait(wait):
                         break
                     now = time.perf_counter()
                 if now - last >= max(interval, spent):
-                    frame = self.frame()
+                    network = now - last_network >= NETWORK_INTERVAL
+                    frame = self.frame(network=network)
+                    if network:
+                        last_network = now
                     if stop.is_set():
                         break
                     on_frame(frame)
@@ -306,9 +380,20 @@ class Session:
             if not stop.is_set():
                 on_frame(self.frame())
         finally:
+            if stop is self._stop:
+                self._active = False
             if on_done is not None:
                 on_done()
-        return self.day - start_day
+        return self.day - first_day
+
+    def close(self) -> None:
+        """The tab was closed: stop the run and let go of the models and the charts."""
+        self.stop(wait=STOP_WAIT)
+        with self.lock:
+            self.base = self.changed = None
+            self._cache = _Cache()
+            self.live = LiveCharts()
+            self._frame = self._network_image = None
 
     # --- what the page shows -------------------------------------------------------------
 
@@ -346,25 +431,33 @@ class Session:
         return nodes, positions, edges, note
 
     def frame(self, network: bool = True) -> Frame:
-        """Draw every chart for the current day."""
+        """Every chart for the current day (the same frame again if nothing moved since)."""
         started = time.perf_counter()
         with self.lock:
+            brand = self.network_brand if self.network_brand in self.brands else self.brands[0]
+            key = (self.version, self.day, brand, network)
+            if self._frame is not None and self._frame_key == key:
+                return self._frame
             base, changed = self.tables()
             model = self.changed or self.base
             day = self.day
-            brand = self.network_brand if self.network_brand in self.brands else self.brands[0]
-            images = charts.frame_images(base, changed, self.name, self.steps)
-            note = ""
-            if network:
+            images = self.live.images(base, changed, self.name, self.steps, self.events())
+            note = self._frame.network_note if self._frame is not None else ""
+            if not network and self._network_image is not None and self._network_version == self.version:
+                images["network"] = self._network_image  # the last picture: it changes slowly
+            else:
                 nodes, positions, edges, note = self.network()
                 b = self.brands.index(brand)
                 stage, satisfied = model.stages(), model.satisfied_flags()  # either engine
-                images["network"] = charts.png(charts.network_figure(
-                    positions, edges, model.attitude[nodes, b], model.aware[nodes, b],
-                    stage[nodes] == Stage.UMOT, satisfied[nodes], brand, f"day {day}" + (f", {note}" if note else "")))
+                images["network"] = self.live.network_image(
+                    (self._cache.layout_key, brand, note), positions, edges, brand, note,
+                    model.attitude[nodes, b], model.aware[nodes, b], stage[nodes] == Stage.UMOT, satisfied[nodes])
+                self._network_image, self._network_version = images["network"], self.version
             kpis = self.kpis()
-        return Frame(day, self.steps, changed is not None, images, kpis, note,
-                     time.perf_counter() - started)
+            frame = Frame(day, self.steps, changed is not None, images, kpis, note,
+                          time.perf_counter() - started)
+            self._frame, self._frame_key = frame, key
+            return frame
 
     # --- exports -------------------------------------------------------------------------
 
