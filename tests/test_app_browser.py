@@ -33,12 +33,19 @@ def free_port() -> int:
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory):
-    """`python -m sim ui baseline --port P`: its address, killed at teardown."""
+def library(tmp_path_factory):
+    """The server's scenario library folder (``--library``)."""
+    return tmp_path_factory.mktemp("library")
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory, library):
+    """`python -m sim ui baseline --port P --library DIR`: its address, killed at teardown."""
     port = free_port()
     log = tmp_path_factory.mktemp("ui") / "server.log"
     with open(log, "w") as out:
-        process = subprocess.Popen([sys.executable, "-m", "sim", "ui", "baseline", "--port", str(port)],
+        process = subprocess.Popen([sys.executable, "-m", "sim", "ui", "baseline", "--port", str(port),
+                                    "--library", str(library)],
                                    cwd=ROOT, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
     url = f"http://127.0.0.1:{port}/"
     try:
@@ -224,7 +231,8 @@ def test_a_dropped_scenario_file_is_loaded_and_a_bad_one_is_refused(page):
             '[brands.newcomer]\nquality = 0.8\n')
     drop_file(page, "mine.toml", good)
     page.wait_for_selector("text=About this scenario: Dropped: three brands")
-    assert page.locator(".momentsim-kpi").count() == 3  # one card a brand, the newcomer too
+    page.locator(".momentsim-kpi").nth(2).wait_for()  # one card a brand, the newcomer too
+    assert page.locator(".momentsim-kpi").count() == 3
     assert page.inner_text(".momentsim-day") == "Day 0 / 20"
     shot(page, "06-dropped-file")
     drop_file(page, "broken.toml", good.replace("quality = 0.8", "quality = 8"))

@@ -119,8 +119,10 @@ class Session:
         self._runner: threading.Thread | None = None
         self._stop = threading.Event()
         self._active = False  # True from start() until the run's last frame is handed over
+        self._playing = False  # that run goes on to the last day (Run), not to a given day
         self.live = LiveCharts()
         self.pending: dict[str, str] = {}  # typed in a field, not yet confirmed (Enter or leaving it)
+        self.errors: dict[str, str] = {}  # the last refusal of each field, until a value is taken
         self.version = 0  # bumped whenever the runs are rebuilt
         self._frame: Frame | None = None
         self._network_image: bytes | None = None
@@ -138,7 +140,7 @@ class Session:
             self.setup: dict[str, Any] = {}
             self.changes: dict[str, Any] = {}
             self.interventions: list[dict[str, Any]] = []
-            self.pending = {}
+            self.pending, self.errors = {}, {}
             self.network_brand = loaded.params.brand_names[0]
             self.reset()
 
@@ -208,7 +210,9 @@ class Session:
             changed = base.with_overrides(changes, source=self.name)
             _with_events(changed, self.interventions, self.name)
         except ScenarioError as exc:
+            self.errors[key] = f"{exc} (still {show(self.value(key))})"
             return str(exc)
+        self.errors.pop(key, None)
         if key not in SETUP_KEYS and value_of(changed, key) == value_of(base, key):
             changes.pop(key)  # back to the scenario's value: no longer a change
         if (setup, changes) != (self.setup, self.changes):
@@ -277,6 +281,24 @@ class Session:
         self.pending = {}
         return errors
 
+    def change_summary(self) -> str:
+        """The what-if's changes in words (the set-up too), for a saved scenario's guide."""
+        parts = []
+        for key, value in {**self.setup, **self.changes}.items():
+            where = f" of {key.split('.')[1]}" if key.startswith("brands.") else ""
+            before = value_of(self.scenario, key)
+            parts.append(f"{words.label(key)}{where}: {show(before)} → {show(value)}")
+        parts += [f"{e['text'].removesuffix(' (what-if only)')}" for e in self.events() if e["added"]]
+        return "; ".join(parts)
+
+    def save_to(self, library, name: str) -> Path:
+        """Save the current what-if (or the scenario with its set-up, if nothing is changed) as
+        ``name`` in ``library`` (:class:`sim.app.library.Library`); raises ScenarioError."""
+        title = self.about.get("title", self.name)
+        changes = self.change_summary()
+        summary = f"Saved from “{title}”" + (f", with these changes: {changes}." if changes else ".")
+        return library.save(name, self.changed_scenario or self.base_scenario, summary)
+
     def clear_changes(self) -> None:
         """Back to the scenario: no lever changed, no intervention added (the set-up stays)."""
         with self.lock:
@@ -303,7 +325,7 @@ class Session:
 
     @property
     def day(self) -> int:
-        return self.base.steps
+        return self.base.steps if self.base is not None else 0
 
     @property
     def steps(self) -> int:
@@ -323,24 +345,37 @@ class Session:
 
     @property
     def running(self) -> bool:
-        """True from Run until the run stops (Pause, its last day, or a new start): the button's truth."""
+        """True from Run until that run stops (Pause, the last day, or another start): what the
+        Run/Pause button shows. A run that only redraws to the day one was on after a change
+        (``start(until=day)``) is :attr:`busy`, not running."""
+        return self._active and self._playing and not self._stop.is_set()
+
+    @property
+    def busy(self) -> bool:
+        """A background run of any kind is stepping or drawing."""
         return self._active and not self._stop.is_set()
 
     def start(self, on_frame: Callable[[Frame], None], until: int | None = None,
               on_done: Callable[[], None] | None = None) -> threading.Event:
         """Run in a background thread to day ``until`` (default: the last day), calling
         ``on_frame`` at the redraw cadence and once at the end, then ``on_done``. Returns the
-        run's stop event."""
-        self.stop(wait=STOP_WAIT)  # never two threads stepping the same models
+        run's stop event.
+
+        The previous run is told to stop, not waited for: it steps only under :attr:`lock` after
+        checking its stop event, so from here on it cannot touch a model again. (Waiting would
+        deadlock a page whose handler holds the render lock while the old run hands it a frame.)
+        """
+        self._stop.set()
         stop = self._stop = threading.Event()
-        self._active = True
+        self._active, self._playing = True, until is None
         self._runner = threading.Thread(target=self.run, args=(stop, on_frame, until, on_done),
                                         name="momentsim-run", daemon=True)
         self._runner.start()
         return stop
 
     def stop(self, wait: float = 0.0) -> None:
-        """Pause: tell the background run to stop after the day it is on (``wait``: seconds to join)."""
+        """Pause: tell the background run to stop (it steps no further day once this returns and
+        :attr:`lock` is taken). ``wait``: seconds to wait for its thread to end (tests, benchmarks)."""
         self._stop.set()
         runner = self._runner
         if wait and runner is not None and runner is not threading.current_thread():
@@ -351,44 +386,55 @@ class Session:
         """Step to day ``until`` or until ``stop``, a frame at most every ``interval`` s (or the time
         the last frame took, so that drawing never takes more than half the time); a last frame
         at the end. At a chosen speed, days are paced from the moment the speed was set (a speed
-        changed mid-run holds from then on). Returns the days simulated."""
+        changed mid-run holds from then on). Frames are handed over outside :attr:`lock`. Returns
+        the days simulated."""
         first_day = self.day
         start_day, started, speed = self.day, time.perf_counter(), self.speed
         last, spent = started - interval, 0.0  # the first day is drawn at once
         last_network = last
         try:
-            while not stop.is_set() and self.day < min(self.steps, self.steps if until is None else until):
-                if self.speed != speed:  # the speed was changed: pace from here
-                    start_day, started, speed = self.day, time.perf_counter(), self.speed
-                self.step(1)
+            while True:
+                with self.lock:
+                    limit = self.steps if until is None else min(self.steps, until)
+                    if stop.is_set() or self.base is None or self.day >= limit:
+                        break
+                    if self.speed != speed:  # the speed was changed: pace from here
+                        start_day, started, speed = self.day, time.perf_counter(), self.speed
+                    self.step(1)
+                    day = self.day
                 now = time.perf_counter()
                 if speed:  # pace to the chosen speed
-                    wait = (self.day - start_day) / speed - (now - started)
+                    wait = (day - start_day) / speed - (now - started)
                     if wait > 0 and stop.wait(wait):
                         break
                     now = time.perf_counter()
                 if now - last >= max(interval, spent):
                     network = now - last_network >= NETWORK_INTERVAL
-                    frame = self.frame(network=network)
+                    with self.lock:
+                        if stop.is_set():
+                            break
+                        frame = self.frame(network=network)
+                    on_frame(frame)
                     if network:
                         last_network = now
-                    if stop.is_set():
-                        break
-                    on_frame(frame)
                     last = time.perf_counter()
                     spent = frame.made_in
-            if not stop.is_set():
-                on_frame(self.frame())
+            frame = None
+            with self.lock:
+                if not stop.is_set() and self.base is not None:
+                    frame = self.frame()
+            if frame is not None:
+                on_frame(frame)
         finally:
             if stop is self._stop:
                 self._active = False
             if on_done is not None:
                 on_done()
-        return self.day - first_day
+        return self.day - first_day if self.base is not None else 0
 
     def close(self) -> None:
         """The tab was closed: stop the run and let go of the models and the charts."""
-        self.stop(wait=STOP_WAIT)
+        self.stop()
         with self.lock:
             self.base = self.changed = None
             self._cache = _Cache()
