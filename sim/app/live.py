@@ -98,11 +98,14 @@ class LiveChart:
     def mark_events(self, ax) -> None:
         """A vertical line on each scheduled day, numbered as the sidebar lists them."""
         for number, event in enumerate(self.events, start=1):
+            if event["day"] > self.steps:
+                continue  # after the last day simulated
             colour = INTERVENTION_COLOUR if event.get("added") else EVENT_COLOUR
             ax.axvline(event["day"], color=colour, linestyle=":", linewidth=1.3, zorder=0.5)
-            ax.annotate(str(number), xy=(event["day"], 1.0), xycoords=("data", "axes fraction"),
-                        xytext=(2, -2), textcoords="offset points", ha="left", va="top", fontsize=8,
-                        color=colour, fontweight="bold")
+            label = ax.annotate(str(number), xy=(event["day"], 1.0), xycoords=("data", "axes fraction"),
+                                xytext=(2, -2), textcoords="offset points", ha="left", va="top", fontsize=8,
+                                color=colour, fontweight="bold")
+            label.set_in_layout(False)
 
     def line(self, ax, colour, label=None, **style):
         (artist,) = ax.plot([], [], color=colour, label=label, animated=True, **style)

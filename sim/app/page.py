@@ -24,12 +24,14 @@ import solara
 import solara.hooks as hooks
 from solara.components.file_drop import FileDropZone
 from solara.components.input import use_change
+from ipyvuetify import VuetifyTemplate
+import traitlets
 
 from ..params import ScenarioError
 from ..scenario import EVENT_LEVERS, shipped
 from . import words
 from .library import Library
-from .state import (BRAND_LEVERS, MARKET_LEVERS, SETUP_KEYS, SPEEDS, Frame, Session, lever_key,
+from .state import (BRAND_LEVERS, MARKET_LEVERS, REDRAW_INTERVAL, SETUP_KEYS, SPEEDS, Frame, Session, lever_key,
                     schema_of, show)
 
 SCENARIO_ENV = "MOMENTSIM_SCENARIO"  # set by `momentsim ui SCENARIO` (serve.py)
@@ -63,20 +65,88 @@ CSS = """
 
 
 class Hub:
-    """Hands each new frame (and each change of run state) to the components that show it."""
+    """Hands each new frame (and each change of run state) to the components that show it.
+
+    The run's thread only *posts* its frames here; they are handed to the page from the page's
+    own thread, by :class:`Ticker` (a timer in the browser, every ``REDRAW_INTERVAL``) or by a
+    handler. So the page is only ever redrawn from one thread: a redraw from the run's thread
+    while a click was being handled could lose part of either.
+    """
 
     def __init__(self):
-        self.frame: Frame | None = None
+        self.frame: Frame | None = None  # the frame shown
+        self.latest: Frame | None = None  # the newest frame posted by the run
         self.listeners: dict[str, Callable[[Frame | None], None]] = {}
         self.lock = threading.Lock()
+        self.ended = False  # a run ended since the last delivery
+
+    def post(self, frame: Frame) -> None:
+        """From the run's thread: the newest frame, to be shown at the next tick."""
+        with self.lock:
+            shown = self.frame
+            if shown is not None and frame.version == shown.version and frame.day < shown.day:
+                return  # a stopped run's last frame, older than what a handler showed since
+            self.latest = frame
+
+    def post_end(self) -> None:
+        with self.lock:
+            self.ended = True
+
+    def waiting(self) -> bool:
+        return self.latest is not self.frame or self.ended
+
+    def deliver(self) -> None:
+        """From the page's thread: show the newest frame, and a run's end."""
+        with self.lock:
+            news = self.latest is not self.frame or self.ended
+            self.ended = False
+        if news:
+            self.publish(self.latest)
 
     def publish(self, frame: Frame | None) -> None:
+        """From the page's thread: show ``frame`` (None: the same frame, the run state changed)."""
         with self.lock:
             if frame is not None:
-                self.frame = frame
+                self.frame = self.latest = frame
             listeners = list(self.listeners.values())
         for listener in listeners:
             listener(frame)
+
+
+class Ticker(VuetifyTemplate):
+    """A timer in the browser: while ``active``, it calls back every ``interval`` ms."""
+
+    template = traitlets.Unicode("""
+<template><span class="momentsim-ticker" :data-active="String(active)"></span></template>
+<script>
+module.exports = {
+  mounted() {
+    this.timer = setInterval(() => { if (this.active) { this.tick(); } }, this.interval);
+  },
+  destroyed() { clearInterval(this.timer); },
+}
+</script>
+""").tag(sync=True)
+    active = traitlets.Bool(False).tag(sync=True)
+    interval = traitlets.Int(250).tag(sync=True)
+    callback: Callable[[], None] | None = None
+
+    def vue_tick(self, data=None):
+        if self.callback is not None:
+            self.callback()
+
+
+@solara.component
+def Clock(session: Session, hub: Hub):
+    """Delivers the run's frames to the page while a run is going (or a frame is waiting)."""
+    use_hub(hub, "clock")
+    element = Ticker.element(active=session.busy or hub.waiting(), interval=int(REDRAW_INTERVAL * 1000))
+
+    def attach():
+        solara.get_widget(element).callback = hub.deliver
+
+    solara.use_effect(attach, [])
+    return element
 
 
 def use_hub(hub: Hub, name: str) -> Frame | None:
@@ -117,12 +187,14 @@ def Page():
     generation, set_generation = solara.use_state(0)  # fresh fields after a load or a clear
     revision, set_revision = solara.use_state(0)  # the sidebar's lists after a change
     load_error, set_load_error = solara.use_state("")
-    source, set_source = solara.use_state(session.name if session.name in shipped() else "")
+    saved, set_saved = solara.use_state("")  # what the last save to the library said
+    if not hasattr(session, "picked"):
+        session.picked = session.name if session.name in shipped() else ""  # the picker's label
 
     def draw(until: int | None = None) -> None:
         """(Re)start the background run to ``until`` (None: the last day), redrawing as it goes."""
-        session.start(hub.publish, until=until, on_done=lambda: hub.publish(None))
-        hub.publish(None)  # the controls show the run has started
+        session.start(hub.post, until=until, on_done=hub.post_end)
+        hub.publish(None)  # the controls show the run has started; the clock starts ticking
 
     def on_close():
         session.close()  # stop the run, let go of the models (the tab is closed)
@@ -145,8 +217,9 @@ def Page():
             set_load_error(str(exc))
             return False
         set_load_error("")
-        set_source(label)
+        session.picked = label
         set_generation(lambda g: g + 1)
+        set_revision(lambda r: r + 1)
         draw(0)
         return True
 
@@ -175,13 +248,13 @@ def Page():
 
     with solara.Sidebar():
         with solara.Column(style={"padding": "4px", "max-width": "560px"}):
-            names = list(shipped()) + [MINE + n for n in library.names()]
-            solara.Select("Scenario", values=names, value=source if source in names else None, on_value=pick,
-                          classes=["momentsim-scenario"])
+            Picker(session, library, hub, pick)
             ScenarioDrop(on_file=on_upload)
             if load_error:
                 solara.Error(load_error, classes=["momentsim-load-error"])
-            SaveToLibrary(session, library, lambda label: (set_source(label), set_revision(lambda r: r + 1)))
+            SaveToLibrary(session, library, saved, set_saved,
+                          lambda label: (setattr(session, "picked", label), set_revision(lambda r: r + 1),
+                                         hub.publish(None)))
             with solara.Card("Market set-up (both runs)", margin=0):
                 for key in SETUP_KEYS:
                     Field(session, key, changed, revision, generation).key(key)
@@ -198,16 +271,27 @@ def Page():
                               on_click=lambda: (session.clear_changes(), set_generation(lambda g: g + 1),
                                                 changed()),
                               disabled=not session.comparing, classes=["momentsim-clear"])
-            Events(session, changed, revision)
+            Events(session, hub, changed)
             Intervention(session, changed, generation)
 
     with solara.Column(style={"padding": "8px 12px"}):
+        Clock(session, hub)
         Controls(session, hub, draw, lambda: set_revision(lambda r: r + 1))
-        About(session, generation)
+        About(session, hub)
         Dashboard(session, hub, draw)
 
 
 # --- the sidebar ---------------------------------------------------------------------------------
+
+
+@solara.component
+def Picker(session: Session, library: Library, hub: Hub, on_pick: Callable[[str], None]):
+    """The scenario picker: shipped scenarios, then the library's (redrawn through the hub, so that
+    a saved or uploaded scenario is listed at once)."""
+    use_hub(hub, "picker")
+    names = list(shipped()) + [MINE + n for n in library.names()]
+    solara.Select("Scenario", values=names, value=session.picked if session.picked in names else None,
+                  on_value=on_pick, classes=["momentsim-scenario"])
 
 
 @solara.component
@@ -245,9 +329,11 @@ class ScenarioDropZone(FileDropZone):
 
 
 @solara.component
-def SaveToLibrary(session: Session, library: Library, on_saved: Callable[[str], None]):
+def SaveToLibrary(session: Session, library: Library, message: str, set_message: Callable[[str], None],
+                  on_saved: Callable[[str], None]):
+    """Save the current what-if under a name. ``message`` is the page's state (a prop, so that it is
+    drawn in the same pass as the picker that lists the new entry)."""
     name, set_name = solara.use_state("")
-    message, set_message = solara.use_state("")
 
     def save():
         try:
@@ -315,25 +401,31 @@ def Field(session: Session, key: str, on_change, revision: int = 0, generation: 
 
 
 @solara.component
-def Events(session: Session, on_change, revision: int):
-    """Everything scheduled, numbered as the charts mark it; an added intervention can be removed."""
-    del revision  # a prop so that the list is redrawn after a change
+def Events(session: Session, hub: Hub, on_change):
+    """Everything scheduled, numbered as the charts mark it; an added intervention can be removed.
+    Redrawn whenever the hub hands over (every change, load and run ends there)."""
+    use_hub(hub, "events")
     events = session.events()
+    lines = "".join(f"<li class='momentsim-event{' momentsim-event-added' if e['added'] else ''}'>"
+                    f"{_escape(e['text'])}</li>" for e in events)
+    added = {f"{number}. {e['text']}": e["index"] for number, e in enumerate(events, start=1) if e["added"]}
+    chosen, set_chosen = solara.use_state(cast(Optional[str], None))
     with solara.Card("Scheduled events", margin=0, style={"margin-top": "8px"}, classes=["momentsim-events"]):
-        if not events:
-            solara.Text("None: nothing is scheduled. Add a timed intervention below.",
-                        style={"font-size": "0.85rem"})
-        for number, event in enumerate(events, start=1):
-            with solara.Row(style={"align-items": "center", "flex-wrap": "nowrap"},
-                            classes=["momentsim-event"] + (["momentsim-event-added"] if event["added"] else [])):
-                solara.Text(f"{number}. {event['text']}", style={"font-size": "0.85rem", "flex": "1"})
-                if event["added"]:
-                    solara.Button(icon_name="mdi-close", icon=True, small=True,
-                                  on_click=lambda i=event["index"]: (session.remove_intervention(i), on_change()),
-                                  classes=["momentsim-remove-event"],
-                                  attributes={"title": "remove this intervention", "aria-label": "remove"})
-        solara.Text("Marked on every time chart by its number: grey for the scenario's own events "
-                    "(both runs), purple for those added here (the what-if only).", classes=["momentsim-help"])
+        # One HTML list and one chooser (their contents change, the widgets stay): robust to redraws.
+        solara.HTML(tag="div", unsafe_innerHTML=(f"<ol style='padding-left: 20px'>{lines}</ol>" if events else
+                                                 "Nothing is scheduled: add an intervention below."),
+                    style={"font-size": "0.85rem"})
+        with solara.Row(style={"align-items": "center"}):
+            solara.Select("Remove an added intervention", values=list(added),
+                          value=chosen if chosen in added else None, on_value=set_chosen, dense=True,
+                          disabled=not added, classes=["momentsim-remove-choice"])
+            solara.Button("Remove", icon_name="mdi-close", outlined=True, small=True,
+                          disabled=chosen not in added, classes=["momentsim-remove-event"],
+                          on_click=lambda: (session.remove_intervention(added[chosen]), set_chosen(None),
+                                            on_change()) if chosen in added else None)
+        solara.HTML(tag="div", unsafe_innerHTML="Marked on every time chart by its number: grey for the "
+                    "scenario's own events (both runs), purple for those added here (the what-if only).",
+                    classes=["momentsim-help"], style={"margin-top": "6px"})
 
 
 @solara.component
@@ -445,10 +537,10 @@ def Controls(session: Session, hub: Hub, draw, on_applied: Callable[[], None]):
 
 
 @solara.component
-def About(session: Session, generation: int):
+def About(session: Session, hub: Hub):
     """The scenario's own guide: what it shows, things to notice, things to try (keys in words).
-    ``generation``: a prop so that a newly loaded scenario's guide is drawn."""
-    del generation
+    Redrawn through the hub, so that a newly loaded scenario's guide is the one shown."""
+    use_hub(hub, "about")
     about = session.about
     title = about.get("title", session.name)
     with solara.Details(f"About this scenario: {title}", expand=False):

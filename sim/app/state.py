@@ -99,6 +99,7 @@ class Frame:
     kpis: list[dict[str, Any]]
     network_note: str = ""
     made_in: float = 0.0  # seconds spent drawing it
+    version: int = 0  # the session's runs it shows (bumped when they are rebuilt)
 
 
 @dataclass
@@ -418,7 +419,9 @@ class Session:
                     if network:
                         last_network = now
                     last = time.perf_counter()
-                    spent = frame.made_in
+                    # Drawing may take up to half the time; a frame that built the figures
+                    # (after a change) is a one-off and does not slow the next ones.
+                    spent = min(frame.made_in, 4 * interval)
             frame = None
             with self.lock:
                 if not stop.is_set() and self.base is not None:
@@ -501,7 +504,7 @@ class Session:
                 self._network_image, self._network_version = images["network"], self.version
             kpis = self.kpis()
             frame = Frame(day, self.steps, changed is not None, images, kpis, note,
-                          time.perf_counter() - started)
+                          time.perf_counter() - started, self.version)
             self._frame, self._frame_key = frame, key
             return frame
 
