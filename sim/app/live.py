@@ -42,10 +42,11 @@ INTERVENTION_COLOUR = "#9467bd"
 
 
 def encode(canvas: FigureCanvasAgg) -> bytes:
-    """The canvas as PNG, compressed fast (a frame is shown for a fraction of a second)."""
+    """The canvas as PNG, compressed fast (a frame is shown for a fraction of a second); RGB, as
+    the figures are opaque: a quarter less to compress than RGBA."""
     width, height = canvas.get_width_height(physical=True)
     buffer = io.BytesIO()
-    Image.frombuffer("RGBA", (width, height), canvas.buffer_rgba(), "raw", "RGBA", 0, 1).save(
+    Image.frombuffer("RGBA", (width, height), canvas.buffer_rgba(), "raw", "RGBA", 0, 1).convert("RGB").save(
         buffer, format="png", compress_level=1)
     return buffer.getvalue()
 

@@ -491,7 +491,7 @@ def Controls(session: Session, hub: Hub, draw, on_applied: Callable[[], None]):
     def pause() -> None:
         session.stop()
         with session.lock:  # the run steps no further: this is the day it stopped on
-            frame = session.frame()
+            frame = session.frame(network=False)  # at once; the network view follows on Step or Run
         hub.publish(frame)
 
     def step() -> None:

@@ -419,9 +419,10 @@ class Session:
                     if network:
                         last_network = now
                     last = time.perf_counter()
-                    # Drawing may take up to half the time; a frame that built the figures
-                    # (after a change) is a one-off and does not slow the next ones.
-                    spent = min(frame.made_in, 4 * interval)
+                    # Drawing may take up to half the time. A frame that built the figures (after
+                    # a change) or redrew the network view (once a second) is a one-off: it does
+                    # not slow the next ones.
+                    spent = min(frame.made_in, interval) if network else min(frame.made_in, 4 * interval)
             frame = None
             with self.lock:
                 if not stop.is_set() and self.base is not None:
@@ -484,9 +485,10 @@ class Session:
         started = time.perf_counter()
         with self.lock:
             brand = self.network_brand if self.network_brand in self.brands else self.brands[0]
-            key = (self.version, self.day, brand, network)
-            if self._frame is not None and self._frame_key == key:
-                return self._frame
+            key = (self.version, self.day, brand)
+            if self._frame is not None and self._frame_key[:3] == key and (self._frame_key[3] or not network):
+                return self._frame  # nothing moved (a frame with the network view serves either)
+            key = key + (network,)
             base, changed = self.tables()
             model = self.changed or self.base
             day = self.day
