@@ -418,7 +418,7 @@ class Session:
                     on_frame(frame)
                     if network:
                         last_network = now
-                    last = time.perf_counter()
+                    last = now  # the cadence counts from each frame's start
                     # Drawing may take up to half the time. A frame that built the figures (after
                     # a change) or redrew the network view (once a second) is a one-off: it does
                     # not slow the next ones.
