@@ -401,6 +401,7 @@ def phone(server, browser):
     page.problems = Problems(page)
     page.goto(server, timeout=WAIT_MS)
     page.wait_for_selector(".momentsim-day[data-day='0'][data-running='false']")
+    page.wait_for_selector(".momentsim-chart-sentiment img")
     yield page
     context.close()
 
