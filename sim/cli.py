@@ -113,6 +113,8 @@ def _add_ui_parser(sub) -> None:
                     help="a shipped scenario's name or a scenario TOML file (default: baseline)")
     ui.add_argument("--host", default="127.0.0.1", help="address to listen on (default: 127.0.0.1)")
     ui.add_argument("--port", type=_port, default=8765, help="port to listen on (default: 8765)")
+    ui.add_argument("--library", type=Path, default=None, metavar="DIR",
+                    help="folder of saved what-if scenarios (default: ~/.momentsim/library)")
 
 
 def _add_sweep_parsers(sub) -> None:

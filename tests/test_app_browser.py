@@ -33,12 +33,19 @@ def free_port() -> int:
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory):
-    """`python -m sim ui baseline --port P`: its address, killed at teardown."""
+def library(tmp_path_factory):
+    """The server's scenario library folder (``--library``)."""
+    return tmp_path_factory.mktemp("library")
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory, library):
+    """`python -m sim ui baseline --port P --library DIR`: its address, killed at teardown."""
     port = free_port()
     log = tmp_path_factory.mktemp("ui") / "server.log"
     with open(log, "w") as out:
-        process = subprocess.Popen([sys.executable, "-m", "sim", "ui", "baseline", "--port", str(port)],
+        process = subprocess.Popen([sys.executable, "-m", "sim", "ui", "baseline", "--port", str(port),
+                                    "--library", str(library)],
                                    cwd=ROOT, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
     url = f"http://127.0.0.1:{port}/"
     try:
@@ -224,7 +231,8 @@ def test_a_dropped_scenario_file_is_loaded_and_a_bad_one_is_refused(page):
             '[brands.newcomer]\nquality = 0.8\n')
     drop_file(page, "mine.toml", good)
     page.wait_for_selector("text=About this scenario: Dropped: three brands")
-    assert page.locator(".momentsim-kpi").count() == 3  # one card a brand, the newcomer too
+    page.locator(".momentsim-kpi").nth(2).wait_for()  # one card a brand, the newcomer too
+    assert page.locator(".momentsim-kpi").count() == 3
     assert page.inner_text(".momentsim-day") == "Day 0 / 20"
     shot(page, "06-dropped-file")
     drop_file(page, "broken.toml", good.replace("quality = 0.8", "quality = 8"))
@@ -260,3 +268,202 @@ def test_run_pause_step_and_reset_at_a_chosen_speed(page):
     page.click(".momentsim-reset")
     page.wait_for_selector(".momentsim-day[data-day='0']")
     assert page.problems.console == []
+
+
+# --- issue 13: true controls, events, plain words, the library, phones and tablets --------------------
+
+
+def pick(page, name: str) -> None:
+    page.click(".momentsim-scenario")
+    page.get_by_role("option", name=name, exact=True).click()
+
+
+def test_a_typed_value_shows_pending_run_applies_it_and_the_button_tells_the_truth(page):
+    set_field(page, "steps", "40")
+    page.wait_for_selector(".momentsim-day:has-text('Day 0 / 40')")
+    field(page, "brands.ours.review_prompting").fill("0.4")  # typed, no Enter
+    pending = page.locator(".lever-brands-ours-review_prompting.momentsim-pending")
+    pending.wait_for()
+    assert "not applied yet" in pending.inner_text()
+    assert page.locator(".momentsim-comparing").count() == 0
+    shot(page, "08-typed-value-pending")
+    page.click(".momentsim-run")  # leaves the field and runs: the value is applied, not lost
+    page.wait_for_selector(".momentsim-comparing")
+    page.wait_for_selector(".momentsim-day[data-day='40'][data-running='false']")
+    assert page.locator(".momentsim-run").count() == 1 and page.locator(".momentsim-pause").count() == 0
+    assert pending.count() == 0
+    assert field(page, "brands.ours.review_prompting").input_value() == "0.4"
+    # Every lever says what it means, in what unit, and where its default comes from.
+    helps = page.locator(".momentsim-field .v-messages__message")
+    assert helps.count() >= 10
+    assert all("Source:" in text for text in helps.all_inner_texts())
+    assert page.is_visible("text=Unhappy customers talk more (times)")
+    assert page.problems.console == []
+
+
+def test_scheduled_events_are_listed_marked_and_an_intervention_is_removed_alone(page):
+    pick(page, "quality_crisis")
+    page.wait_for_selector("text=About this scenario: Quality crisis")
+    events = page.locator(".momentsim-event")
+    events.filter(has_text="day 120: product quality of ours becomes 0.35 (scenario, both runs)").wait_for()
+    assert events.count() == 2
+    # The guide's dotted keys are in words, seed articles are source documents.
+    page.click("text=About this scenario")
+    page.wait_for_selector("text=Things to try")
+    about = page.inner_text(".momentsim-about")
+    assert "“Complaints put right” of ours" in about
+    assert "brands.ours" not in about and "sharing.negative_multiplier" not in about
+    assert "source document 001" in about
+    set_field(page, "population.size", "500")
+    set_field(page, "steps", "250")
+    page.click(".momentsim-run")
+    page.wait_for_selector(".momentsim-day[data-day='250'][data-running='false']", timeout=120_000)
+    page.click("text=Add a timed intervention")
+    page.click(".momentsim-event-lever")
+    page.get_by_role("option", name="Price", exact=True).click()
+    value = page.locator(".momentsim-event-value input")
+    page.wait_for_function("document.querySelector('.momentsim-event-value input').value === '10'")
+    value.fill("9")
+    page.locator(".momentsim-event-day input").fill("60")
+    page.click(".momentsim-add-intervention")
+    events.filter(has_text="day 60: price of ours becomes 9 (what-if only)").wait_for()
+    page.click(".momentsim-event-lever")
+    page.get_by_role("option", name="Review requests after purchase", exact=True).click()
+    page.wait_for_function("document.querySelector('.momentsim-event-value input').value === '0'")
+    value.fill("0.5")
+    page.locator(".momentsim-event-day input").fill("200")
+    page.click(".momentsim-add-intervention")
+    events.filter(has_text="day 200: review requests after purchase of ours becomes 0.5").wait_for()
+    assert events.count() == 4, events.all_inner_texts()
+    # A change reruns the what-if to the day one was on: the charts show both runs to day 250.
+    page.wait_for_selector(".momentsim-comparing")
+    page.wait_for_selector(".momentsim-day[data-day='250'][data-running='false']", timeout=120_000)
+    page.wait_for_selector(".momentsim-ticker[data-active='false']", state="attached", timeout=120_000)
+    shot(page, "09-events-marked-on-the-charts")
+    page.click(".momentsim-remove-choice")
+    page.get_by_role("option", name="1. day 60: price of ours becomes 9 (what-if only)").click()
+    page.click(".momentsim-remove-event")
+    page.wait_for_function("document.querySelectorAll('.momentsim-event').length === 3")
+    assert events.filter(has_text="day 60").count() == 0
+    assert events.filter(has_text="day 200").count() == 1  # the other intervention stays
+    page.wait_for_selector(".momentsim-comparing")
+    assert page.problems.console == []
+
+
+SCENARIO = ('steps = 30\nseed = 7\n[about]\ntitle = "Chosen by click"\n'
+            'things_to_try = ["Raise brands.ours.price to 12 (seed 003)."]\n'
+            '[population]\nsize = 300\n')
+
+
+def test_a_what_if_is_saved_to_the_library_reopened_and_a_file_is_uploaded_by_click(page, library):
+    set_field(page, "brands.ours.service_recovery", "0.6")
+    page.wait_for_selector(".momentsim-comparing")
+    page.click("text=Save this what-if to my library")
+    page.locator(".momentsim-save-name input").fill("Better service")
+    page.click(".momentsim-save")
+    page.locator(".momentsim-saved").filter(has_text="Better_service").wait_for()
+    assert (library / "Better_service.toml").is_file()
+    pick(page, "quality_crisis")
+    page.wait_for_selector("text=About this scenario: Quality crisis")
+    pick(page, "my library: Better_service")
+    page.wait_for_selector("text=About this scenario: Better service")
+    page.click("text=About this scenario: Better service")
+    page.wait_for_selector("text=Complaints put right of ours: 0.2 → 0.6")
+    page.wait_for_function(  # its own value now
+        "document.querySelector('.lever-brands-ours-service_recovery input').value === '0.6'")
+    page.locator(".momentsim-comparing").wait_for(state="detached")  # the scenario is the saved what-if
+    # Upload by click: the drop zone opens the file chooser.
+    with page.expect_file_chooser() as chooser:
+        page.click(".momentsim-drop")
+    chooser.value.set_files(files=[{"name": "clicked.toml", "mimeType": "application/toml",
+                                    "buffer": SCENARIO.encode()}])
+    page.wait_for_selector("text=About this scenario: Chosen by click")
+    page.click("text=About this scenario: Chosen by click")
+    page.wait_for_selector("text=Raise “Price” of ours to 12 (source document 003).")  # its own guide
+    assert (library / "clicked.toml").read_text() == SCENARIO
+    page.click(".momentsim-scenario")
+    page.get_by_role("option", name="my library: clicked").wait_for()  # it joined the picker
+    page.keyboard.press("Escape")
+    shot(page, "10-library")
+    assert page.problems.console == []
+
+
+def drawer_open(page) -> bool:
+    box = page.locator(".v-navigation-drawer").bounding_box()
+    return box is not None and box["x"] + box["width"] > 1
+
+
+@pytest.fixture
+def phone(server, browser):
+    context = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True,
+                                  device_scale_factor=2)
+    page = context.new_page()
+    page.set_default_timeout(WAIT_MS)
+    page.problems = Problems(page)
+    page.goto(server, timeout=WAIT_MS)
+    page.wait_for_selector(".momentsim-day[data-day='0'][data-running='false']")
+    page.wait_for_selector(".momentsim-chart-sentiment img")
+    yield page
+    context.close()
+
+
+def test_on_a_phone_the_sidebar_starts_closed_and_every_control_can_be_reached_and_tapped(phone):
+    page = phone
+    page.wait_for_timeout(500)  # the drawer's opening animation, were it to open
+    assert not drawer_open(page)
+    shot(page, "11-phone")
+    page.tap(".momentsim-step")
+    page.wait_for_selector(".momentsim-day[data-day='1']")
+    page.tap(".momentsim-run")
+    page.wait_for_selector(".momentsim-pause")
+    page.tap(".momentsim-pause")
+    page.wait_for_selector(".momentsim-run")
+    page.tap(".v-app-bar__nav-icon")
+    page.wait_for_timeout(500)
+    assert drawer_open(page)
+    drawer = page.locator(".v-navigation-drawer").bounding_box()
+    assert drawer["width"] <= 390
+    inputs = page.locator(".v-navigation-drawer .momentsim-field:not(.v-select) input, "
+                          ".v-navigation-drawer .momentsim-field.v-select .v-select__slot")
+    page.click("text=Brand: theirs")  # every brand's levers
+    assert inputs.count() >= 15
+    for i in range(inputs.count()):
+        box = inputs.nth(i)
+        box.scroll_into_view_if_needed()
+        where = box.bounding_box()
+        assert where is not None and where["x"] >= 0 and where["x"] + where["width"] <= 390, i
+    steps = field(page, "steps")
+    steps.scroll_into_view_if_needed()
+    steps.tap()
+    steps.fill("30")
+    steps.press("Enter")
+    page.wait_for_selector(".momentsim-day:has-text('/ 30')")  # redrawn to the day it was on
+    shot(page, "12-phone-sidebar")
+    assert page.problems.console == []
+
+
+def test_on_a_tablet_nothing_overlaps(server, browser):
+    context = browser.new_context(viewport={"width": 820, "height": 1180}, has_touch=True)
+    page = context.new_page()
+    page.set_default_timeout(WAIT_MS)
+    page.goto(server, timeout=WAIT_MS)
+    page.wait_for_selector(".momentsim-day[data-day='0'][data-running='false']")
+    page.wait_for_selector(".momentsim-chart-network img")
+    page.wait_for_timeout(500)
+    assert not drawer_open(page)
+    boxes = page.evaluate("""() => Array.from(document.querySelectorAll(
+        '.momentsim-controls > *, .momentsim-kpi, .momentsim-chart, .momentsim-grid > *'))
+        .filter(e => !e.querySelector('.momentsim-chart') || !e.classList.contains('momentsim-chart'))
+        .map(e => { const r = e.getBoundingClientRect();
+                    return {name: e.className, x: r.x, y: r.y, w: r.width, h: r.height}; })""")
+    leaves = [b for b in boxes if b["w"] > 0 and b["h"] > 0]
+    for b in leaves:
+        assert b["x"] >= 0 and b["x"] + b["w"] <= 820 + 0.5, b
+    charts = [b for b in leaves if "momentsim-chart" in b["name"] or "momentsim-kpi" in b["name"]]
+    for i, a in enumerate(charts):
+        for b in charts[i + 1:]:
+            overlap_x = min(a["x"] + a["w"], b["x"] + b["w"]) - max(a["x"], b["x"])
+            overlap_y = min(a["y"] + a["h"], b["y"] + b["h"]) - max(a["y"], b["y"])
+            assert overlap_x <= 1 or overlap_y <= 1, (a, b)
+    shot(page, "13-tablet")
+    context.close()

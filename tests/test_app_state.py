@@ -1,5 +1,6 @@
 """The app's session (sim/app/state.py) without a browser: levers, lockstep runs, exports."""
 
+import re
 import threading
 
 import pandas as pd
@@ -28,7 +29,7 @@ def test_invalid_values_are_refused_with_the_cli_message_and_the_old_value_stays
     assert "expected an integer > 0" in session.set_value("population.size", "-3")
     assert "did you mean 'small_world'" in session.set_value("network.kind", "smallworld")
     # Cross-parameter rule of the scenario schema: base propensity x multiplier <= 1.
-    assert "negative_multiplier <= 1" in session.set_value("sharing.negative_multiplier", "20")
+    assert "negative_multiplier <= 1" in session.set_value("sharing.negative_multiplier", "30")
     assert "up to 20,000" in session.set_value("population.size", "5000000")
     assert not session.comparing
     assert session.base_scenario.params["population.size"] == 300
@@ -46,7 +47,10 @@ def test_a_lever_change_starts_a_what_if_copy_in_lockstep_with_the_same_seed():
     assert session.set_value("brands.ours.review_prompting", "0.4") is None
     assert session.comparing
     assert session.base_scenario.params.brand("ours")["review_prompting"] == 0.0
-    assert session.changed_scenario.params.brand("ours")["review_prompting"] == 0.4
+    assert session.value("brands.ours.review_prompting") == 0.4
+    # The lever changes on day 0 of the same settled market: an intervention after the shared burn-in.
+    assert [(e.day, e.lever, e.value) for e in session.changed_scenario.params.events] == [
+        (0, "review_prompting", 0.4)]
     session.step(20)
     assert session.base.steps == session.changed.steps == 20
     base, changed = session.tables()
@@ -200,3 +204,139 @@ def test_an_upload_that_is_not_text_is_refused_naming_the_file():
     with pytest.raises(ScenarioError, match="picture.png: cannot read the scenario file: not UTF-8 text"):
         session.load_text(b"\x89PNG\r\n\x1a\n\xff", "picture.png")
     assert session.about["title"] == "Bytes"
+
+
+# --- issue 13: live charts, true controls, events, words, library, memory --------------------------
+
+
+def test_run_state_is_true_and_a_redraw_to_a_day_is_not_a_run():
+    session = small()
+    session.set_value("steps", "40")
+    done = threading.Event()
+    session.start(lambda frame: None, until=10, on_done=done.set)
+    assert not session.running  # redrawing to day 10 after a change: the button still says Run
+    assert done.wait(60)
+    assert session.day == 10 and not session.busy
+    finished = threading.Event()
+    frames = []
+    session.speed = 20.0
+    session.start(frames.append, on_done=finished.set)
+    assert session.running
+    session.stop()
+    assert not session.running  # Pause: the button shows Run at once
+    assert finished.wait(60)
+    stopped = session.day
+    with session.lock:
+        assert session.day == stopped  # no day stepped once the stop is seen under the lock
+    session.start(frames.append, on_done=finished.clear)
+    session.stop(wait=60)
+    assert not session.busy
+
+
+def test_typed_values_are_pending_until_applied_and_refusals_are_kept_per_field():
+    session = small()
+    session.note_typed("brands.ours.review_prompting", "0.4")
+    session.note_typed("brands.ours.price", "zero")
+    assert set(session.pending) == {"brands.ours.review_prompting", "brands.ours.price"}
+    assert not session.comparing  # not applied yet
+    errors = session.apply_pending()
+    assert session.pending == {}
+    assert session.comparing and session.value("brands.ours.review_prompting") == 0.4
+    assert list(errors) == ["brands.ours.price"] and "found 'zero'" in errors["brands.ours.price"]
+    assert "still 10" in session.errors["brands.ours.price"]
+    session.note_typed("brands.ours.quality", show_value(session, "brands.ours.quality"))
+    assert "brands.ours.quality" not in session.pending  # typing the value in force is no change
+
+
+def show_value(session, key):
+    from sim.app.state import show
+    return show(session.value(key))
+
+
+def test_scheduled_events_are_listed_in_words_and_an_intervention_is_removed_alone():
+    session = small("quality_crisis")
+    listed = session.events()
+    assert [(e["day"], e["added"]) for e in listed] == [(120, False), (240, False)]
+    assert listed[0]["text"] == "day 120: product quality of ours becomes 0.35 (scenario, both runs)"
+    assert session.intervention_default("ours", "price") == "10"  # the form follows the lever
+    assert session.intervention_default("theirs", "quality") == "0.62"
+    assert session.add_intervention("ours", "price", "60", "9") is None
+    assert session.add_intervention("ours", "review_prompting", "200", "0.5") is None
+    assert [(e["day"], e["added"]) for e in session.events()] == [(60, True), (120, False), (200, True),
+                                                                   (240, False)]
+    session.remove_intervention(0)  # the price cut goes, the review prompts stay
+    assert session.interventions == [{"day": 200, "brand": "ours", "lever": "review_prompting", "value": 0.5}]
+    events = session.changed_scenario.params.events
+    assert [(e.day, e.lever) for e in events] == [(120, "quality"), (200, "review_prompting"), (240, "quality")]
+
+
+def test_every_lever_has_a_label_a_help_line_with_a_unit_and_a_source_and_guides_lose_dotted_keys():
+    from sim.app import words
+    from sim.app.state import BRAND_LEVERS, MARKET_LEVERS, SETUP_KEYS
+    keys = list(SETUP_KEYS) + list(MARKET_LEVERS) + [f"brands.ours.{lever}" for lever in BRAND_LEVERS]
+    for key in keys:
+        assert "." not in words.label(key) and "_" not in words.label(key)
+        assert "Source: " in words.help_text(key)
+    assert "source document 000" in words.help_text("sharing.negative_multiplier")
+    text = words.plain("Raise brands.ours.service_recovery to 0.6; set sharing.negative_multiplier to 1.")
+    assert text == ("Raise “Complaints put right” of ours to 0.6; set “Unhappy customers talk more (times)” to 1.")
+    for about in sim.load("quality_crisis").about.get("things_to_try", []):
+        assert not re.search(r"\b(brands|sharing)\.[a-z_]+", words.plain(about))
+
+
+def test_a_what_if_saved_to_the_library_reopens_with_its_own_guide(tmp_path):
+    from sim.app.library import Library
+    library = Library(tmp_path / "lib")
+    session = small("quality_crisis")
+    session.set_value("brands.ours.service_recovery", "0.6")
+    session.add_intervention("ours", "price", "150", "9")
+    path = session.save_to(library, "Better service, price cut")
+    assert path == tmp_path / "lib" / "Better_service_price_cut.toml"
+    assert list(library.names()) == ["Better_service_price_cut"]
+    reopened = Session(library.load("Better_service_price_cut"))
+    assert reopened.about["title"] == "Better service, price cut"
+    assert "Complaints put right of ours: 0.2 → 0.6" in reopened.about["summary"]
+    assert reopened.base_scenario.params.brand("ours")["service_recovery"] == 0.6
+    assert [(e["day"], e["lever"]) for e in reopened.events()] == [(120, "quality"), (150, "price"), (240, "quality")]
+    # Same scenario, same seed: the reopened run is the saved what-if's run.
+    session.step(10)
+    reopened.step(10)
+    pd.testing.assert_frame_equal(session.tables()[1], reopened.tables()[0])
+    with pytest.raises(ScenarioError, match="expected letters or digits"):
+        session.save_to(library, "  ///  ")
+
+
+def test_a_new_run_releases_the_finished_models_and_closing_releases_everything():
+    import gc
+    import weakref
+    session = small()
+    session.set_value("brands.ours.quality", "0.7")
+    session.step(5)
+    session.frame()
+    old = [weakref.ref(session.base), weakref.ref(session.changed)]
+    session.reset()
+    gc.collect()
+    assert all(ref() is None for ref in old)
+    current = weakref.ref(session.base)
+    session.close()
+    gc.collect()
+    assert current() is None and session.live.charts == {}
+
+
+def test_live_charts_redraw_only_the_lines_and_match_the_tables():
+    session = small("quality_crisis")
+    session.set_value("steps", "60")
+    session.set_value("brands.ours.review_prompting", "0.4")
+    session.step(20)
+    first = session.frame()
+    charts_before = dict(session.live.charts)
+    session.step(1)
+    second = session.frame()
+    assert session.live.charts == charts_before  # the same figures, their data updated
+    assert second.day == 21 and set(second.images) == {"sentiment", "funnel", "share", "conversation",
+                                                        "rating", "network"}
+    assert all(second.images[name] != first.images[name] for name in ("sentiment", "funnel"))
+    assert session.frame() is second  # nothing moved: the same frame
+    line = session.live.charts["sentiment"].lines["changed", "ours"]
+    base, changed = session.tables()
+    assert list(line.get_ydata()) == list(changed["sentiment_ours"])

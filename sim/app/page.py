@@ -2,81 +2,244 @@
 
 Only drawing and wiring live here; the scenario, the runs, the validation and the charts
 are :class:`sim.app.state.Session`'s. The simulation runs in the session's background
-thread, which hands over a :class:`~sim.app.state.Frame` (charts as PNG, KPI figures) at
-the redraw cadence, so the page stays responsive while the model runs.
+thread, which hands a :class:`~sim.app.state.Frame` (charts as PNG, KPI figures) to a
+:class:`Hub` at the redraw cadence. Only the components that show a frame (the controls'
+day counter and the dashboard) listen to the hub, so a frame redraws the charts and the
+controls, never the sidebar.
 
-Start it with ``momentsim ui [SCENARIO]`` (``sim/app/serve.py``).
+Whether a run is going is the session's (``Session.running``), read at every render: the
+Run/Pause button cannot disagree with the run.
+
+Start it with ``momentsim ui [SCENARIO] [--library DIR]`` (``sim/app/serve.py``).
 """
 
 from __future__ import annotations
 
 import os
-from typing import Any, Callable
+import threading
+import typing
+from typing import Any, Callable, Optional, cast
 
 import solara
+import solara.hooks as hooks
+from solara.components.file_drop import FileDropZone
+from solara.components.input import use_change
+from ipyvuetify import VuetifyTemplate
+import traitlets
 
 from ..params import ScenarioError
 from ..scenario import EVENT_LEVERS, shipped
-from .state import (BRAND_LEVERS, LABELS, MARKET_LEVERS, SETUP_KEYS, SPEEDS, STOP_WAIT, Frame, Session,
-                    lever_key, schema_of, show)
+from . import words
+from .library import Library
+from .state import (BRAND_LEVERS, MARKET_LEVERS, REDRAW_INTERVAL, SETUP_KEYS, SPEEDS, Frame, Session, lever_key,
+                    schema_of, show)
 
 SCENARIO_ENV = "MOMENTSIM_SCENARIO"  # set by `momentsim ui SCENARIO` (serve.py)
+MINE = "my library: "  # how the picker shows a library entry
 
 CSS = """
-.momentsim-kpi { min-width: 250px; }
-.momentsim-kpi .v-card__title { padding-bottom: 4px; }
+.momentsim-kpi { min-width: 240px; }
 .momentsim-kpi table { width: 100%; border-collapse: collapse; font-size: 0.9rem; }
 .momentsim-kpi td { padding: 1px 4px; }
 .momentsim-kpi td.num { text-align: right; font-variant-numeric: tabular-nums; }
 .momentsim-kpi td.delta { text-align: right; color: #666; font-size: 0.8rem; }
-.momentsim-day { font-size: 1.3rem; font-weight: 600; margin: 0 12px; }
-.momentsim-chart img { width: 100%; height: auto; }
+.momentsim-day { font-size: 1.3rem; font-weight: 600; margin: 0 12px; white-space: nowrap; }
+.momentsim-chart img { width: 100%; height: auto; display: block; }
 .momentsim-about p { margin-bottom: 6px; }
+.momentsim-help { font-size: 0.75rem; color: #555; line-height: 1.25; margin: -4px 0 8px 0; }
+.momentsim-field .v-messages__message { line-height: 1.25; }
+.momentsim-pending .v-messages__message { color: #b26a00; font-weight: 600; }
+.momentsim-events li { font-size: 0.85rem; margin-bottom: 2px; }
+.momentsim-controls .v-btn { min-height: 40px; }
+.momentsim-grid { display: grid; grid-template-columns: repeat(auto-fit, minmax(340px, 1fr)); gap: 8px;
+                  width: 100%; }
+.momentsim-grid > * { min-width: 0; }
+/* Phones: the sidebar opens over the page from the menu button, and fits the screen. */
+@media (max-width: 600px) {
+  .v-navigation-drawer { min-width: 0 !important; width: 90vw !important; max-width: 90vw !important; }
+  .momentsim-grid { grid-template-columns: 1fr; }
+  .momentsim-kpi { min-width: 0; width: 100%; }
+  .v-toolbar__title { font-size: 1rem; }
+}
 """
+
+
+class Hub:
+    """Hands each new frame (and each change of run state) to the components that show it.
+
+    The run's thread only *posts* its frames here; they are handed to the page from the page's
+    own thread, by :class:`Ticker` (a timer in the browser, every ``REDRAW_INTERVAL``) or by a
+    handler. So the page is only ever redrawn from one thread: a redraw from the run's thread
+    while a click was being handled could lose part of either.
+    """
+
+    def __init__(self):
+        self.frame: Frame | None = None  # the frame shown
+        self.latest: Frame | None = None  # the newest frame posted by the run
+        self.listeners: dict[str, Callable[[Frame | None], None]] = {}
+        self.lock = threading.Lock()
+        self.ended = False  # a run ended since the last delivery
+
+    def post(self, frame: Frame) -> None:
+        """From the run's thread: the newest frame, to be shown at the next tick."""
+        with self.lock:
+            shown = self.frame
+            if shown is not None and frame.version == shown.version and frame.day < shown.day:
+                return  # a stopped run's last frame, older than what a handler showed since
+            self.latest = frame
+
+    def post_end(self) -> None:
+        with self.lock:
+            self.ended = True
+
+    def waiting(self) -> bool:
+        return self.latest is not self.frame or self.ended
+
+    def deliver(self) -> None:
+        """From the page's thread: show the newest frame, and a run's end."""
+        with self.lock:
+            news = self.latest is not self.frame or self.ended
+            self.ended = False
+        if news:
+            self.publish(self.latest)
+
+    def publish(self, frame: Frame | None) -> None:
+        """From the page's thread: show ``frame`` (None: the same frame, the run state changed)."""
+        with self.lock:
+            if frame is not None:
+                self.frame = self.latest = frame
+            listeners = list(self.listeners.values())
+        for listener in listeners:
+            listener(frame)
+
+
+class Ticker(VuetifyTemplate):
+    """A timer in the browser: while ``active``, it calls back every ``interval`` ms."""
+
+    template = traitlets.Unicode("""
+<template><span class="momentsim-ticker" :data-active="String(active)"></span></template>
+<script>
+module.exports = {
+  mounted() {
+    this.timer = setInterval(() => { if (this.active) { this.tick(); } }, this.interval);
+  },
+  destroyed() { clearInterval(this.timer); },
+}
+</script>
+""").tag(sync=True)
+    active = traitlets.Bool(False).tag(sync=True)
+    interval = traitlets.Int(250).tag(sync=True)
+    callback: Callable[[], None] | None = None
+
+    def vue_tick(self, data=None):
+        if self.callback is not None:
+            self.callback()
+
+
+@solara.component
+def Clock(session: Session, hub: Hub):
+    """Delivers the run's frames to the page while a run is going (or a frame is waiting)."""
+    use_hub(hub, "clock")
+    element = Ticker.element(active=session.busy or hub.waiting(), interval=int(REDRAW_INTERVAL * 1000))
+
+    def attach():
+        solara.get_widget(element).callback = hub.deliver
+
+    solara.use_effect(attach, [])
+    return element
+
+
+def use_hub(hub: Hub, name: str) -> Frame | None:
+    """The latest frame; the calling component is redrawn on every publish."""
+    _, set_tick = solara.use_state(0)
+
+    def listen():
+        hub.listeners[name] = lambda _frame: set_tick(lambda t: t + 1)
+        return lambda: hub.listeners.pop(name, None)
+
+    solara.use_effect(listen, [])
+    return hub.frame
+
+
+def use_fresh_state(make: Callable[[], Any], generation: int):
+    """Like ``use_state``, but back to ``make()`` whenever ``generation`` changes.
+
+    (A component is started afresh through a prop, not a changed ``.key``: Reacton here does not
+    always redraw a child whose key alone changed.)
+    """
+    stored, set_stored = solara.use_state(cast(Any, None))
+    value = stored[1] if stored is not None and stored[0] == generation else make()
+    return value, lambda new: set_stored((generation, new))
+
+
+@solara.component
+def Layout(children=[]):
+    # sidebar_open=None: Vuetify decides, open on a wide screen and closed on a phone or a tablet
+    # (below 960 px), where the menu button in the bar opens it over the page.
+    return solara.AppLayout(children=children, sidebar_open=cast(bool, None))
 
 
 @solara.component
 def Page():
     session: Session = solara.use_memo(lambda: Session(os.environ.get(SCENARIO_ENV, "baseline")), [])
-    frame, set_frame = solara.use_state(None)
-    running, set_running = solara.use_state(False)
-    generation, set_generation = solara.use_state(0)  # bumped when the scenario changes: fresh fields
+    library: Library = solara.use_memo(Library, [])
+    hub: Hub = solara.use_memo(Hub, [])
+    generation, set_generation = solara.use_state(0)  # fresh fields after a load or a clear
+    revision, set_revision = solara.use_state(0)  # the sidebar's lists after a change
     load_error, set_load_error = solara.use_state("")
+    saved, set_saved = solara.use_state("")  # what the last save to the library said
+    if not hasattr(session, "picked"):
+        session.picked = session.name if session.name in shipped() else ""  # the picker's label
 
-    def draw(until: int | None = None, keep_running: bool = False) -> None:
+    def draw(until: int | None = None) -> None:
         """(Re)start the background run to ``until`` (None: the last day), redrawing as it goes."""
-        stop = None
+        session.start(hub.post, until=until, on_done=hub.post_end)
+        hub.publish(None)  # the controls show the run has started; the clock starts ticking
 
-        def done():
-            if session._stop is stop:
-                set_running(False)
+    def on_close():
+        session.close()  # stop the run, let go of the models (the tab is closed)
+        hub.listeners.clear()
 
-        set_running(keep_running)
-        stop = session.start(set_frame, until=until, on_done=done)
-
-    solara.use_effect(lambda: (draw(0), session.stop)[1], [])  # day 0 on open; stop on close
+    solara.use_effect(lambda: (draw(0), on_close)[1], [])  # day 0 on open
 
     def changed() -> None:
         """A lever or an intervention changed: rerun the what-if to where we were."""
-        day, was_running = _day(frame), session.running
-        draw(None if was_running else day, keep_running=was_running)
+        was_running = session.running
+        day = hub.frame.day if hub.frame is not None else 0
+        draw(None if was_running else day)
+        set_revision(lambda r: r + 1)
 
-    def start_over(load_it: Callable[[], None]) -> None:
+    def start_over(load_it: Callable[[], Any], label: str) -> bool:
         """Load a scenario with ``load_it``: a mistake is shown and the loaded scenario stays."""
         try:
             load_it()
         except ScenarioError as exc:
             set_load_error(str(exc))
-            return
+            return False
         set_load_error("")
-        set_generation(generation + 1)
+        session.picked = label
+        set_generation(lambda g: g + 1)
+        set_revision(lambda r: r + 1)
         draw(0)
+        return True
 
-    def load(scenario: Any) -> None:
-        start_over(lambda: session.load(scenario))
+    def pick(label: str) -> None:
+        if label.startswith(MINE):
+            start_over(lambda: session.load(library.load(label.removeprefix(MINE))), label)
+        else:
+            start_over(lambda: session.load(label), label)
 
     def on_upload(file: dict) -> None:
-        start_over(lambda: session.load_text(file["data"], file["name"]))
+        name = file["name"]
+
+        def load_and_keep():
+            session.load_text(file["data"], name)
+            try:
+                library.add_file(name, file["data"].decode("utf-8"))
+            except ScenarioError:
+                pass  # shown, but not kept: the library folder cannot be written
+
+        start_over(load_and_keep, MINE + os.path.splitext(os.path.basename(name))[0])
 
     solara.Style(CSS)
     solara.Title("momentsim")
@@ -84,78 +247,204 @@ def Page():
         solara.Text("momentsim — what-if studio")
 
     with solara.Sidebar():
-        with solara.Column(style={"padding": "4px"}):
-            names = list(shipped())
-            current = session.name if session.name in names else None
-            solara.Select("Scenario", values=names, value=current, on_value=load, classes=["momentsim-scenario"])
-            solara.FileDrop(label="…or drop a scenario TOML file here", on_file=on_upload, lazy=False)
+        with solara.Column(style={"padding": "4px", "max-width": "560px"}):
+            Picker(session, library, hub, pick)
+            ScenarioDrop(on_file=on_upload)
             if load_error:
                 solara.Error(load_error, classes=["momentsim-load-error"])
+            SaveToLibrary(session, library, saved, set_saved,
+                          lambda label: (setattr(session, "picked", label), set_revision(lambda r: r + 1),
+                                         hub.publish(None)))
             with solara.Card("Market set-up (both runs)", margin=0):
                 for key in SETUP_KEYS:
-                    Field(session, key, changed).key(f"{generation}-{key}")
-            with solara.Card("What-if levers", subtitle="change the copy; the scenario runs as it is",
+                    Field(session, key, changed, revision, generation).key(key)
+            with solara.Card("What-if levers", subtitle="they change the what-if copy; the scenario runs as it is",
                              margin=0, style={"margin-top": "8px"}):
                 for key in MARKET_LEVERS:
-                    Field(session, key, changed).key(f"{generation}-{key}")
+                    Field(session, key, changed, revision, generation).key(key)
                 for brand in session.brands:
-                    with solara.Details(f"brand: {brand}", expand=brand == session.brands[0]):
+                    with solara.Details(f"Brand: {brand}", expand=brand == session.brands[0]):
                         for lever in BRAND_LEVERS:
-                            Field(session, lever_key(brand, lever), changed,
-                                  label=LABELS[lever]).key(f"{generation}-{brand}-{lever}")
-                Intervention(session, changed, len(session.interventions)).key(f"{generation}-intervention")
+                            Field(session, lever_key(brand, lever), changed, revision, generation).key(
+                                lever_key(brand, lever))
                 solara.Button("Back to the scenario (clear changes)", text=True, color="primary",
-                              on_click=lambda: (session.clear_changes(), set_generation(generation + 1),
+                              on_click=lambda: (session.clear_changes(), set_generation(lambda g: g + 1),
                                                 changed()),
-                              disabled=not session.comparing)
+                              disabled=not session.comparing, classes=["momentsim-clear"])
+            Events(session, hub, changed)
+            Intervention(session, changed, generation)
 
-    with solara.Column(style={"padding": "8px 16px"}):
-        Controls(session, frame, running, draw, set_running, set_frame)
-        About(session).key(f"about-{generation}")
-        if frame is not None:
-            Dashboard(session, frame, lambda brand: (setattr(session, "network_brand", brand),
-                                                     None if session.running else draw(_day(frame))))
+    with solara.Column(style={"padding": "8px 12px"}):
+        Clock(session, hub)
+        Controls(session, hub, draw, lambda: set_revision(lambda r: r + 1))
+        About(session, hub)
+        Dashboard(session, hub, draw)
 
 
-def _day(frame: Frame | None) -> int:
-    return frame.day if frame is not None else 0
+# --- the sidebar ---------------------------------------------------------------------------------
 
 
 @solara.component
-def Field(session: Session, key: str, on_change, label: str | None = None):
-    """A lever's text field: a refused value shows the message and leaves the old one in force."""
-    text, set_text = solara.use_state(show(session.value(key)))
-    error, set_error = solara.use_state("")
+def Picker(session: Session, library: Library, hub: Hub, on_pick: Callable[[str], None]):
+    """The scenario picker: shipped scenarios, then the library's (redrawn through the hub, so that
+    a saved or uploaded scenario is listed at once)."""
+    use_hub(hub, "picker")
+    names = list(shipped()) + [MINE + n for n in library.names()]
+    solara.Select("Scenario", values=names, value=session.picked if session.picked in names else None,
+                  on_value=on_pick, classes=["momentsim-scenario"])
+
+
+@solara.component
+def ScenarioDrop(on_file: Callable[[dict], None]):
+    """A scenario file by drop, or by click (a file chooser): Solara's drop zone, clickable."""
+    file_info, set_file_info = solara.use_state(None)
+    wired, set_wired = solara.use_state(cast(Optional[typing.List[dict]], None))
+    zone = ScenarioDropZone.element(label="Open a scenario file: click to choose, or drop a TOML file here",
+                                    on_file_info=set_file_info, multiple=False)  # type: ignore
+
+    def wire():
+        if not file_info:
+            return
+        real = cast(ScenarioDropZone, solara.get_widget(zone))
+        real.version += 1
+        real.reset_stats()
+        set_wired(cast(typing.List[dict], real.get_files()))
+
+    solara.use_effect(wire, [file_info])
+
+    def handle(cancel: threading.Event):
+        if wired:
+            wired[0]["data"] = wired[0]["file_obj"].read()
+            on_file(wired[0])
+
+    result: solara.Result = hooks.use_thread(handle, [wired])
+    if result.error:
+        raise result.error
+    return zone
+
+
+class ScenarioDropZone(FileDropZone):
+    """Solara's drop zone with a file chooser on click (sim/app/scenario_drop.vue)."""
+    template_file = (__file__, "scenario_drop.vue")
+
+
+@solara.component
+def SaveToLibrary(session: Session, library: Library, message: str, set_message: Callable[[str], None],
+                  on_saved: Callable[[str], None]):
+    """Save the current what-if under a name. ``message`` is the page's state (a prop, so that it is
+    drawn in the same pass as the picker that lists the new entry)."""
+    name, set_name = solara.use_state("")
+
+    def save():
+        try:
+            path = session.save_to(library, name or session.about.get("title", session.name))
+        except ScenarioError as exc:
+            set_message(str(exc))
+            return
+        set_message(f"Saved as {path.stem} in {path.parent}")
+        on_saved(MINE + path.stem)
+
+    with solara.Details("Save this what-if to my library", expand=False):
+        solara.InputText("Name", value=name, on_value=set_name, continuous_update=True,
+                         classes=["momentsim-save-name"])
+        solara.Button("Save", on_click=save, outlined=True, color="primary", classes=["momentsim-save"])
+        if message:
+            solara.Text(message, classes=["momentsim-saved"], style={"font-size": "0.85rem"})
+
+
+@solara.component
+def Field(session: Session, key: str, on_change, revision: int = 0, generation: int = 0):
+    """A lever: its label, its value, and a help line (meaning, unit, source).
+
+    A typed value is applied on Enter or on leaving the field (Run and Step apply it too); until
+    then the field says it is pending. A refused value shows the message, the old one stays.
+    ``revision``: a prop so that the field is redrawn after Run or Step applied typed values;
+    ``generation``: the field starts afresh when it changes (a scenario loaded, changes cleared).
+    """
+    del revision
+    text, set_text = use_fresh_state(lambda: session.pending.get(key, show(session.value(key))), generation)
+    _, set_tick = solara.use_state(0)
     param = schema_of(key)
+    label = words.label(key)
+    help_line = words.help_text(key)
+    error = session.errors.get(key, "")
+
+    def typed(value) -> None:
+        value = value or ""
+        set_text(value)
+        session.note_typed(key, value)
+        set_tick(lambda t: t + 1)
 
     def commit(value: str | None) -> None:
-        set_text(value or "")
-        message = session.set_value(key, value or "")
-        if message:
-            set_error(f"{message} (still {show(session.value(key))})")
-            return
-        set_error("")
-        on_change()
+        value = value if value is not None else ""
+        set_text(value)
+        version = session.version
+        session.set_value(key, value)
+        set_tick(lambda t: t + 1)
+        if session.version != version:  # taken, and it changed something: rerun
+            on_change()
 
-    label = label or LABELS.get(key, key)
+    css = f"lever-{key.replace('.', '-')}"
     if param.choices:
         choices = [c for c in param.choices if c != "file" or session.value(key) == "file"]
-        solara.Select(label, values=choices, value=session.value(key), on_value=commit)
-    else:
-        solara.InputText(f"{label} ({param.expected().removeprefix('a number ').removeprefix('an integer ')})",
-                         value=text, on_value=commit, error=bool(error), message=error or None,
-                         classes=[f"lever-{key.replace('.', '-')}"])
+        solara.Select(label, values=choices, value=session.value(key), on_value=commit,
+                      classes=[css, "momentsim-field"])
+        solara.Text(error or help_line, classes=["momentsim-help"])
+        return
+    pending = key in session.pending
+    messages = [error] if error and not pending else \
+        ["typed, not applied yet: press Enter (Run and Step apply it)"] if pending else [help_line]
+    field = solara.v.TextField(v_model=text, on_v_model=typed, label=label, error=bool(error) and not pending,
+                               messages=messages,
+                               class_=" ".join([css, "momentsim-field"] + (["momentsim-pending"] if pending else [])))
+    use_change(field, commit)  # noqa: SH101 (a field is a choice or a text for good: same hooks)
 
 
 @solara.component
-def Intervention(session: Session, on_change, count: int):
-    """Add a timed intervention to the what-if copy: on day D, brand B's lever L becomes V."""
-    del count  # a prop only so that the list below is redrawn when an intervention is added
-    brand, set_brand = solara.use_state(session.brands[0])
-    lever, set_lever = solara.use_state("quality")
-    day, set_day = solara.use_state("120")
-    value, set_value = solara.use_state("0.35")
-    error, set_error = solara.use_state("")
+def Events(session: Session, hub: Hub, on_change):
+    """Everything scheduled, numbered as the charts mark it; an added intervention can be removed.
+    Redrawn whenever the hub hands over (every change, load and run ends there)."""
+    use_hub(hub, "events")
+    events = session.events()
+    lines = "".join(f"<li class='momentsim-event{' momentsim-event-added' if e['added'] else ''}'>"
+                    f"{_escape(e['text'])}</li>" for e in events)
+    added = {f"{number}. {e['text']}": e["index"] for number, e in enumerate(events, start=1) if e["added"]}
+    chosen, set_chosen = solara.use_state(cast(Optional[str], None))
+    with solara.Card("Scheduled events", margin=0, style={"margin-top": "8px"}, classes=["momentsim-events"]):
+        # One HTML list and one chooser (their contents change, the widgets stay): robust to redraws.
+        solara.HTML(tag="div", unsafe_innerHTML=(f"<ol style='padding-left: 20px'>{lines}</ol>" if events else
+                                                 "Nothing is scheduled: add an intervention below."),
+                    style={"font-size": "0.85rem"})
+        with solara.Row(style={"align-items": "center"}):
+            solara.Select("Remove an added intervention", values=list(added),
+                          value=chosen if chosen in added else None, on_value=set_chosen, dense=True,
+                          disabled=not added, classes=["momentsim-remove-choice"])
+            solara.Button("Remove", icon_name="mdi-close", outlined=True, small=True,
+                          disabled=chosen not in added, classes=["momentsim-remove-event"],
+                          on_click=lambda: (session.remove_intervention(added[chosen]), set_chosen(None),
+                                            on_change()) if chosen in added else None)
+        solara.HTML(tag="div", unsafe_innerHTML="Marked on every time chart by its number: grey for the "
+                    "scenario's own events (both runs), purple for those added here (the what-if only).",
+                    classes=["momentsim-help"], style={"margin-top": "6px"})
+
+
+@solara.component
+def Intervention(session: Session, on_change, generation: int):
+    """Add a timed intervention to the what-if copy: on day D, brand B's lever L becomes V.
+    The form starts afresh when ``generation`` changes (another scenario)."""
+    brand, set_brand = use_fresh_state(lambda: session.brands[0], generation)
+    lever, set_lever = use_fresh_state(lambda: "quality", generation)
+    day, set_day = use_fresh_state(lambda: str(min(120, max(session.steps - 1, 0))), generation)
+    value, set_value = use_fresh_state(lambda: session.intervention_default(session.brands[0], "quality"),
+                                       generation)
+    error, set_error = use_fresh_state(lambda: "", generation)
+    lever_names = {words.label(lever_key("x", name)): name for name in EVENT_LEVERS}
+
+    def choose(new_brand: str, new_lever: str) -> None:
+        """The value follows the chosen lever: its value in force for that brand."""
+        set_brand(new_brand)
+        set_lever(new_lever)
+        set_value(session.intervention_default(new_brand, new_lever))
 
     def add() -> None:
         message = session.add_intervention(brand, lever, day, value)
@@ -164,84 +453,116 @@ def Intervention(session: Session, on_change, count: int):
             on_change()
 
     with solara.Details("Add a timed intervention", expand=False):
+        solara.Select("brand", values=session.brands, value=brand, on_value=lambda b: choose(b, lever), dense=True,
+                      classes=["momentsim-event-brand"])
+        solara.Select("lever", values=list(lever_names), value=words.label(lever_key("x", lever)),
+                      on_value=lambda name: choose(brand, lever_names[name]), dense=True,
+                      classes=["momentsim-event-lever"])
+        solara.Text(words.help_text(lever_key(brand, lever)), classes=["momentsim-help"])
         with solara.Row():
-            solara.Select("brand", values=session.brands, value=brand, on_value=set_brand, dense=True)
-            solara.Select("lever", values=list(EVENT_LEVERS), value=lever, on_value=set_lever, dense=True)
-        with solara.Row():
-            solara.InputText("on day", value=day, on_value=set_day, dense=True, continuous_update=True)
-            solara.InputText("set to", value=value, on_value=set_value, dense=True, continuous_update=True)
+            solara.InputText("on day", value=day, on_value=set_day, dense=True, continuous_update=True,
+                             classes=["momentsim-event-day"])
+            solara.InputText("becomes", value=value, on_value=set_value, dense=True, continuous_update=True,
+                             classes=["momentsim-event-value"])
         solara.Button("Add intervention", on_click=add, outlined=True, color="primary",
                       classes=["momentsim-add-intervention"])
         if error:
             solara.Error(error, dense=True)
-    for event in session.interventions:
-        solara.Text(f"day {event['day']}: {event['brand']}.{event['lever']} = {event['value']}",
-                    style={"font-size": "0.85rem"})
+
+
+# --- the main column -----------------------------------------------------------------------------
 
 
 @solara.component
-def Controls(session: Session, frame: Frame | None, running: bool, draw, set_running, set_frame):
+def Controls(session: Session, hub: Hub, draw, on_applied: Callable[[], None]):
+    frame = use_hub(hub, "controls")
+    running = session.running
+
+    def apply_typed() -> None:
+        """Values typed but not confirmed are applied now (their fields show any refusal)."""
+        if session.pending:
+            session.apply_pending()
+            on_applied()  # the fields show what was taken or refused
+
     def run() -> None:
-        draw(None, keep_running=True)
+        apply_typed()
+        draw(None)
 
     def pause() -> None:
-        session.stop(wait=STOP_WAIT)
-        set_frame(session.frame())  # the day the run stopped on, not the last redraw's
-        set_running(False)
+        session.stop()
+        with session.lock:  # the run steps no further: this is the day it stopped on
+            frame = session.frame(network=False)  # at once; the network view follows on Step or Run
+        hub.publish(frame)
 
     def step() -> None:
         session.stop()
-        draw(min(session.day + 1, session.steps))
+        apply_typed()
+        with session.lock:
+            session.step(1)
+            frame = session.frame()
+        hub.publish(frame)
 
     def reset() -> None:
         session.stop()
-        session.reset()
-        draw(0)
+        with session.lock:
+            session.reset()
+            frame = session.frame()
+        hub.publish(frame)
 
     def speed(label: str) -> None:
         session.speed = SPEEDS[label]
 
     speed_label = next(k for k, v in SPEEDS.items() if v == session.speed)
-    with solara.Row(style={"align-items": "center", "flex-wrap": "wrap"}):
-        if running:
-            solara.Button("Pause", icon_name="mdi-pause", on_click=pause, color="primary",
-                          classes=["momentsim-pause"])
-        else:
-            solara.Button("Run", icon_name="mdi-play", on_click=run, color="primary",
-                          disabled=session.finished, classes=["momentsim-run"])
+    day = frame.day if frame is not None else 0
+    with solara.Row(style={"align-items": "center", "flex-wrap": "wrap", "gap": "4px"},
+                    classes=["momentsim-controls"]):
+        # One button, Run or Pause as the run is now; a click acts on the run as it is then.
+        solara.Button("Pause" if running else "Run", icon_name="mdi-pause" if running else "mdi-play",
+                      on_click=lambda: pause() if session.running else run(), color="primary",
+                      disabled=session.finished and not running,
+                      classes=["momentsim-pause" if running else "momentsim-run", "momentsim-toggle"])
         solara.Button("Step", icon_name="mdi-step-forward", on_click=step, outlined=True,
-                      disabled=running or session.finished, classes=["momentsim-step"])
+                      disabled=running or (session.finished and not session.busy), classes=["momentsim-step"])
         solara.Button("Reset", icon_name="mdi-restore", on_click=reset, outlined=True,
                       classes=["momentsim-reset"])
-        with solara.Div(style={"width": "140px"}):
+        with solara.Div(style={"width": "130px"}):
             solara.Select("Speed", values=list(SPEEDS), value=speed_label, on_value=speed, dense=True,
                           classes=["momentsim-speed"])
-        day = _day(frame)
         solara.HTML(tag="span", unsafe_innerHTML=f"Day {day} / {session.steps}",
-                    classes=["momentsim-day"], attributes={"data-day": str(day)})
-        if frame is not None and frame.comparing:
-            solara.Text("comparing: scenario (dashed) vs what-if (solid), same seed",
-                        classes=["momentsim-comparing"], style={"color": "#555"})
+                    classes=["momentsim-day"], attributes={"data-day": str(day),
+                                                           "data-running": str(running).lower()})
+    if frame is not None and frame.comparing:
+        solara.Text("Comparing: the scenario as it is (dashed) and your what-if (solid), same chance events",
+                    classes=["momentsim-comparing"], style={"color": "#555", "font-size": "0.9rem"})
 
 
 @solara.component
-def About(session: Session):
-    """The scenario's own guide: what it shows, things to notice, things to try."""
+def About(session: Session, hub: Hub):
+    """The scenario's own guide: what it shows, things to notice, things to try (keys in words).
+    Redrawn through the hub, so that a newly loaded scenario's guide is the one shown."""
+    use_hub(hub, "about")
     about = session.about
     title = about.get("title", session.name)
     with solara.Details(f"About this scenario: {title}", expand=False):
         with solara.Column(classes=["momentsim-about"]):
             if about.get("summary"):
-                solara.Text(about["summary"], style={"font-weight": "600"})
+                solara.Text(words.plain(about["summary"]), style={"font-weight": "600"})
             for heading, key in (("What it shows", "what_it_shows"), ("Things to notice", "things_to_notice"),
                                  ("Things to try", "things_to_try")):
                 value = about.get(key)
                 if not value:
                     continue
                 items = value if isinstance(value, list) else [" ".join(value.split())]
+                items = [_sources(words.plain(i)) for i in items]
                 solara.HTML(tag="div", unsafe_innerHTML=f"<b>{heading}</b>" + (
                     "<ul>" + "".join(f"<li>{_escape(i)}</li>" for i in items) + "</ul>"
                     if isinstance(value, list) else f"<p>{_escape(items[0])}</p>"))
+
+
+def _sources(text: str) -> str:
+    """'(seed 001)' -> '(source document 001)': a seed article is a source document to a reader."""
+    import re
+    return re.sub(r"\bseeds? (\d{3})", lambda m: f"source document {m.group(1)}", text)
 
 
 def _escape(text: str) -> str:
@@ -249,21 +570,28 @@ def _escape(text: str) -> str:
 
 
 @solara.component
-def Dashboard(session: Session, frame: Frame, on_network_brand):
+def Dashboard(session: Session, hub: Hub, draw):
+    frame = use_hub(hub, "dashboard")
+    if frame is None:
+        return
+
+    def network_brand(brand: str) -> None:
+        session.network_brand = brand
+        if not session.running:
+            hub.publish(session.frame())
+
     with solara.Row(style={"flex-wrap": "wrap", "gap": "8px"}):
         for kpi in frame.kpis:
             KpiCard(kpi)
     Chart(frame, "sentiment", "headline")
-    with solara.Columns([1, 1]):
+    with solara.Div(classes=["momentsim-grid"]):
         Chart(frame, "funnel")
         Chart(frame, "share")
-    with solara.Columns([1, 1]):
         Chart(frame, "conversation")
         Chart(frame, "rating")
-    with solara.Columns([1, 1]):
         with solara.Column():
             solara.Select("Network view: attitude toward", values=session.brands,
-                          value=session.network_brand, on_value=on_network_brand, dense=True)
+                          value=session.network_brand, on_value=network_brand, dense=True)
             if frame.network_note:
                 solara.Text(f"Shown: {frame.network_note}.", classes=["momentsim-network-note"])
             Chart(frame, "network")
@@ -285,7 +613,7 @@ def _money(value: float) -> str:
 def KpiCard(kpi: dict[str, Any]):
     """A brand's figures today; with a what-if, the change against the scenario run."""
     base = kpi.get("scenario")
-    rows = [("sentiment", "sentiment (−1 to 1)", lambda v: f"{v:+.3f}"),
+    rows = [("sentiment", "net sentiment (28 days)", lambda v: f"{v:+.3f}"),
             ("market_share", "market share (28 days)", lambda v: f"{v:.1%}"),
             ("rating", "public rating", lambda v: f"{v:.2f} ★"),
             ("revenue", "revenue so far", _money),
@@ -301,7 +629,8 @@ def KpiCard(kpi: dict[str, Any]):
             delta = ("+" if d > 0 else "") + (f"{d:.1%}" if key == "market_share" else
                                                f"{d:.3f}" if key == "sentiment" else
                                                f"{d:.2f}" if key == "rating" else f"{d:,.0f}")
-        html.append(f"<tr><td>{label}</td><td class='num'>{fmt(kpi[key])}</td>"
+        title = f" title='{words.KPI_HELP}'" if key == "sentiment" else ""
+        html.append(f"<tr{title}><td>{label}</td><td class='num'>{fmt(kpi[key])}</td>"
                     f"<td class='delta'>{delta}</td></tr>")
     html.append("</table>")
     title = kpi["brand"] + (" (what-if; change vs scenario)" if base is not None else "")
@@ -333,4 +662,4 @@ def Exports(session: Session, day: int, comparing: bool):
                             mime_type="image/png")
 
 
-__all__ = ["Page"]
+__all__ = ["Page", "Layout"]

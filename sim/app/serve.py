@@ -15,6 +15,7 @@ import sys
 from pathlib import Path
 
 from .. import api
+from .library import DEFAULT_DIR, LIBRARY_ENV
 from .page import SCENARIO_ENV
 
 
@@ -24,9 +25,10 @@ def command(host: str, port: int) -> list[str]:
             "--production", "--no-open", "--log-level", "warning"]
 
 
-def environment(scenario: str) -> dict[str, str]:
+def environment(scenario: str, library: str | Path | None = None) -> dict[str, str]:
     env = dict(os.environ)
     env[SCENARIO_ENV] = scenario
+    env[LIBRARY_ENV] = str(Path(library or DEFAULT_DIR).expanduser().resolve())
     env["SOLARA_TELEMETRY_MIXPANEL_ENABLE"] = "False"  # works offline, tells nobody
     env.setdefault("PYTHONUNBUFFERED", "1")
     # Solara warns on every page load over plain http (localhost by IP); nothing to act on.
@@ -36,16 +38,18 @@ def environment(scenario: str) -> dict[str, str]:
 
 
 def main(args) -> int:
-    """Serve the app on ``args.host``:``args.port`` with ``args.scenario`` until Ctrl-C."""
+    """Serve the app on ``args.host``:``args.port`` with ``args.scenario`` until Ctrl-C; saved what-ifs
+    go to ``args.library`` (default: a folder under the user's home)."""
     scenario = args.scenario
     api.load(scenario)  # raises ScenarioError (exit 2) before any server starts
     if Path(scenario).is_file():
         scenario = str(Path(scenario).resolve())  # the server may run from another folder
     host = args.host
     shown = f"[{host}]" if ":" in host else host
-    print(f"momentsim app: http://{shown}:{args.port}  (scenario {args.scenario}; Ctrl-C to stop)",
-          flush=True)
-    server = subprocess.Popen(command(host, args.port), env=environment(scenario))
+    env = environment(scenario, getattr(args, "library", None))
+    print(f"momentsim app: http://{shown}:{args.port}  (scenario {args.scenario}; "
+          f"library {env[LIBRARY_ENV]}; Ctrl-C to stop)", flush=True)
+    server = subprocess.Popen(command(host, args.port), env=env)
 
     def forward(signum, _frame):  # `kill` of momentsim stops the server too
         server.send_signal(signum)

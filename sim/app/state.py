@@ -13,6 +13,7 @@ effect of the change, not noise.
 
 from __future__ import annotations
 
+import gc
 import threading
 import time
 from dataclasses import dataclass
@@ -27,7 +28,8 @@ from .. import api
 from ..agents import Stage
 from ..params import BRAND_SCHEMA, SCHEMA, ScenarioError
 from ..scenario import EVENT_LEVERS, Scenario, loads, parse_override, to_document
-from . import charts
+from . import charts, words
+from .live import LiveCharts
 
 # Set-up: the market both runs share.
 SETUP_KEYS = ("population.size", "network.kind", "engine", "seed", "steps")
@@ -39,6 +41,9 @@ BRAND_LEVERS = ("quality", "price", "ad_intensity", "review_prompting", "service
 MAX_POPULATION = {"agent": 20_000, "array": 1_000_000}
 # Redraw the charts at most this often while running (seconds between frames).
 REDRAW_INTERVAL = 0.25
+# The network view (thousands of points, slow to compress) is redrawn at most this often while
+# running, and always on the day a run stops.
+NETWORK_INTERVAL = 1.0
 # Speeds offered, in simulated days a second (None: as fast as the machine goes).
 STOP_WAIT = 30.0  # seconds to wait for a run to finish the day (and the frame) it is on
 SPEEDS = {"1 day/s": 1.0, "5 days/s": 5.0, "20 days/s": 20.0, "max": None}
@@ -94,6 +99,7 @@ class Frame:
     kpis: list[dict[str, Any]]
     network_note: str = ""
     made_in: float = 0.0  # seconds spent drawing it
+    version: int = 0  # the session's runs it shows (bumped when they are rebuilt)
 
 
 @dataclass
@@ -113,6 +119,15 @@ class Session:
         self.network_brand: str | None = None
         self._runner: threading.Thread | None = None
         self._stop = threading.Event()
+        self._active = False  # True from start() until the run's last frame is handed over
+        self._playing = False  # that run goes on to the last day (Run), not to a given day
+        self.live = LiveCharts()
+        self.pending: dict[str, str] = {}  # typed in a field, not yet confirmed (Enter or leaving it)
+        self.errors: dict[str, str] = {}  # the last refusal of each field, until a value is taken
+        self.version = 0  # bumped whenever the runs are rebuilt
+        self._frame: Frame | None = None
+        self._network_image: bytes | None = None
+        self._network_version = -1
         self.load(scenario)
 
     # --- the scenario --------------------------------------------------------------------
@@ -126,6 +141,7 @@ class Session:
             self.setup: dict[str, Any] = {}
             self.changes: dict[str, Any] = {}
             self.interventions: list[dict[str, Any]] = []
+            self.pending, self.errors = {}, {}
             self.network_brand = loaded.params.brand_names[0]
             self.reset()
 
@@ -160,7 +176,8 @@ class Session:
         """The what-if copy, or None while nothing is changed."""
         if not self.changes and not self.interventions:
             return None
-        return _with_events(self.base_scenario.with_overrides(self.changes, source=self.name),
+        # Brand levers change on day 0 of the same settled market (sim.what_if): both runs share the burn-in.
+        return _with_events(api.what_if(self.base_scenario, self.changes, source=self.name),
                             self.interventions, self.name)
 
     @property
@@ -169,8 +186,9 @@ class Session:
 
     def value(self, key: str) -> Any:
         """The value in force for a control: the what-if copy's if there is one."""
-        scenario = self.base_scenario if key in SETUP_KEYS else (self.changed_scenario or self.base_scenario)
-        return value_of(scenario, key)
+        if key in SETUP_KEYS or not self.changes:
+            return value_of(self.base_scenario, key)
+        return value_of(self.base_scenario.with_overrides(self.changes, source=self.name), key)
 
     def set_value(self, key: str, text: str) -> str | None:
         """Set a control from what the person typed; the error message, or None if it is taken.
@@ -178,6 +196,7 @@ class Session:
         A refused value leaves the previous one in force. The message is the one the CLI gives
         for the same mistake (``--set key=value``), from :func:`sim.params.check_value`.
         """
+        self.pending.pop(key, None)
         _, value = parse_override(f"{key}={text}")
         setup, changes = dict(self.setup), dict(self.changes)
         target = setup if key in SETUP_KEYS else changes
@@ -194,7 +213,9 @@ class Session:
             changed = base.with_overrides(changes, source=self.name)
             _with_events(changed, self.interventions, self.name)
         except ScenarioError as exc:
+            self.errors[key] = f"{exc} (still {show(self.value(key))})"
             return str(exc)
+        self.errors.pop(key, None)
         if key not in SETUP_KEYS and value_of(changed, key) == value_of(base, key):
             changes.pop(key)  # back to the scenario's value: no longer a change
         if (setup, changes) != (self.setup, self.changes):
@@ -220,6 +241,67 @@ class Session:
             self.reset()
         return None
 
+    def remove_intervention(self, index: int) -> None:
+        """Take one added intervention out of the what-if copy (the others stay)."""
+        with self.lock:
+            if 0 <= index < len(self.interventions):
+                del self.interventions[index]
+                self.reset()
+
+    def events(self) -> list[dict[str, Any]]:
+        """Everything scheduled, by day: the scenario's own events (both runs) and the
+        interventions added here (the what-if copy only, ``added`` True, ``index`` into
+        :attr:`interventions`). Each with ``text``: what happens, in words."""
+        listed = [{"day": e.day, "brand": e.brand, "lever": e.lever, "value": e.value, "added": False}
+                  for e in self.base_scenario.params.events]
+        listed += [{**e, "added": True, "index": i} for i, e in enumerate(self.interventions)]
+        listed.sort(key=lambda e: (e["day"], e["added"]))
+        for e in listed:
+            e["text"] = f"day {e['day']}: {words.event_text(e['lever'], e['value'], e['brand'])}" + (
+                " (what-if only)" if e["added"] else " (scenario, both runs)")
+        return listed
+
+    def intervention_default(self, brand: str, lever: str) -> str:
+        """The intervention form's starting value: the lever's value in force for that brand."""
+        return show(self.value(lever_key(brand, lever)))
+
+    # --- values typed but not yet confirmed ------------------------------------------------------
+
+    def note_typed(self, key: str, text: str) -> None:
+        """A field's text as typed; pending until confirmed (Enter, leaving the field, Run, Step)."""
+        if text == show(self.value(key)):
+            self.pending.pop(key, None)
+        else:
+            self.pending[key] = text
+
+    def apply_pending(self) -> dict[str, str]:
+        """Confirm every typed value (Run and Step do): the refused ones' messages by key."""
+        errors = {}
+        for key, text in list(self.pending.items()):
+            message = self.set_value(key, text)
+            if message:
+                errors[key] = message
+        self.pending = {}
+        return errors
+
+    def change_summary(self) -> str:
+        """The what-if's changes in words (the set-up too), for a saved scenario's guide."""
+        parts = []
+        for key, value in {**self.setup, **self.changes}.items():
+            where = f" of {key.split('.')[1]}" if key.startswith("brands.") else ""
+            before = value_of(self.scenario, key)
+            parts.append(f"{words.label(key)}{where}: {show(before)} → {show(value)}")
+        parts += [f"{e['text'].removesuffix(' (what-if only)')}" for e in self.events() if e["added"]]
+        return "; ".join(parts)
+
+    def save_to(self, library, name: str) -> Path:
+        """Save the current what-if (or the scenario with its set-up, if nothing is changed) as
+        ``name`` in ``library`` (:class:`sim.app.library.Library`); raises ScenarioError."""
+        title = self.about.get("title", self.name)
+        changes = self.change_summary()
+        summary = f"Saved from “{title}”" + (f", with these changes: {changes}." if changes else ".")
+        return library.save(name, self.changed_scenario or self.base_scenario, summary)
+
     def clear_changes(self) -> None:
         """Back to the scenario: no lever changed, no intervention added (the set-up stays)."""
         with self.lock:
@@ -231,16 +313,22 @@ class Session:
     def reset(self) -> None:
         """Both runs back to day 0 with the current set-up and changes."""
         with self.lock:
+            old = getattr(self, "_cache", _Cache())
+            # Let go of the finished runs first: two large markets never live next to two more.
+            self.base = self.changed = None
+            self._cache = _Cache()
+            self._frame = None
+            gc.collect()
             base = self.base_scenario
             self.base = api.build(base)
             changed = self.changed_scenario
             self.changed = api.build(changed) if changed is not None else None
-            self._cache = _Cache(layout=getattr(self, "_cache", _Cache()).layout,
-                                 layout_key=getattr(self, "_cache", _Cache()).layout_key)
+            self._cache = _Cache(layout=old.layout, layout_key=old.layout_key)
+            self.version += 1
 
     @property
     def day(self) -> int:
-        return self.base.steps
+        return self.base.steps if self.base is not None else 0
 
     @property
     def steps(self) -> int:
@@ -260,21 +348,37 @@ class Session:
 
     @property
     def running(self) -> bool:
-        return self._runner is not None and self._runner.is_alive() and not self._stop.is_set()
+        """True from Run until that run stops (Pause, the last day, or another start): what the
+        Run/Pause button shows. A run that only redraws to the day one was on after a change
+        (``start(until=day)``) is :attr:`busy`, not running."""
+        return self._active and self._playing and not self._stop.is_set()
+
+    @property
+    def busy(self) -> bool:
+        """A background run of any kind is stepping or drawing."""
+        return self._active and not self._stop.is_set()
 
     def start(self, on_frame: Callable[[Frame], None], until: int | None = None,
               on_done: Callable[[], None] | None = None) -> threading.Event:
         """Run in a background thread to day ``until`` (default: the last day), calling
-        ``on_frame`` at the redraw cadence and once at the end. Returns the run's stop event."""
-        self.stop(wait=STOP_WAIT)  # never two threads stepping the same models
+        ``on_frame`` at the redraw cadence and once at the end, then ``on_done``. Returns the
+        run's stop event.
+
+        The previous run is told to stop, not waited for: it steps only under :attr:`lock` after
+        checking its stop event, so from here on it cannot touch a model again. (Waiting would
+        deadlock a page whose handler holds the render lock while the old run hands it a frame.)
+        """
+        self._stop.set()
         stop = self._stop = threading.Event()
+        self._active, self._playing = True, until is None
         self._runner = threading.Thread(target=self.run, args=(stop, on_frame, until, on_done),
                                         name="momentsim-run", daemon=True)
         self._runner.start()
         return stop
 
     def stop(self, wait: float = 0.0) -> None:
-        """Pause: tell the background run to stop after the day it is on (``wait``: seconds to join)."""
+        """Pause: tell the background run to stop (it steps no further day once this returns and
+        :attr:`lock` is taken). ``wait``: seconds to wait for its thread to end (tests, benchmarks)."""
         self._stop.set()
         runner = self._runner
         if wait and runner is not None and runner is not threading.current_thread():
@@ -284,31 +388,64 @@ class Session:
             on_done: Callable[[], None] | None = None, interval: float = REDRAW_INTERVAL) -> int:
         """Step to day ``until`` or until ``stop``, a frame at most every ``interval`` s (or the time
         the last frame took, so that drawing never takes more than half the time); a last frame
-        at the end. Returns the days simulated."""
-        start_day, started = self.day, time.perf_counter()
-        last, spent = started, 0.0
+        at the end. At a chosen speed, days are paced from the moment the speed was set (a speed
+        changed mid-run holds from then on). Frames are handed over outside :attr:`lock`. Returns
+        the days simulated."""
+        first_day = self.day
+        start_day, started, speed = self.day, time.perf_counter(), self.speed
+        last, spent = started - interval, 0.0  # the first day is drawn at once
+        last_network = last
         try:
-            while not stop.is_set() and self.day < min(self.steps, self.steps if until is None else until):
-                self.step(1)
+            while True:
+                with self.lock:
+                    limit = self.steps if until is None else min(self.steps, until)
+                    if stop.is_set() or self.base is None or self.day >= limit:
+                        break
+                    if self.speed != speed:  # the speed was changed: pace from here
+                        start_day, started, speed = self.day, time.perf_counter(), self.speed
+                    self.step(1)
+                    day = self.day
                 now = time.perf_counter()
-                if self.speed:  # pace to the chosen speed
-                    wait = (self.day - start_day) / self.speed - (now - started)
+                if speed:  # pace to the chosen speed
+                    wait = (day - start_day) / speed - (now - started)
                     if wait > 0 and stop.wait(wait):
                         break
                     now = time.perf_counter()
                 if now - last >= max(interval, spent):
-                    frame = self.frame()
-                    if stop.is_set():
-                        break
+                    network = now - last_network >= NETWORK_INTERVAL
+                    with self.lock:
+                        if stop.is_set():
+                            break
+                        frame = self.frame(network=network)
                     on_frame(frame)
-                    last = time.perf_counter()
-                    spent = frame.made_in
-            if not stop.is_set():
-                on_frame(self.frame())
+                    if network:
+                        last_network = now
+                    last = now  # the cadence counts from each frame's start
+                    # Drawing may take up to half the time. A frame that built the figures (after
+                    # a change) or redrew the network view (once a second) is a one-off: it does
+                    # not slow the next ones.
+                    spent = min(frame.made_in, interval) if network else min(frame.made_in, 4 * interval)
+            frame = None
+            with self.lock:
+                if not stop.is_set() and self.base is not None:
+                    frame = self.frame()
+            if frame is not None:
+                on_frame(frame)
         finally:
+            if stop is self._stop:
+                self._active = False
             if on_done is not None:
                 on_done()
-        return self.day - start_day
+        return self.day - first_day if self.base is not None else 0
+
+    def close(self) -> None:
+        """The tab was closed: stop the run and let go of the models and the charts."""
+        self.stop()
+        with self.lock:
+            self.base = self.changed = None
+            self._cache = _Cache()
+            self.live = LiveCharts()
+            self._frame = self._network_image = None
 
     # --- what the page shows -------------------------------------------------------------
 
@@ -346,25 +483,34 @@ class Session:
         return nodes, positions, edges, note
 
     def frame(self, network: bool = True) -> Frame:
-        """Draw every chart for the current day."""
+        """Every chart for the current day (the same frame again if nothing moved since)."""
         started = time.perf_counter()
         with self.lock:
+            brand = self.network_brand if self.network_brand in self.brands else self.brands[0]
+            key = (self.version, self.day, brand)
+            if self._frame is not None and self._frame_key[:3] == key and (self._frame_key[3] or not network):
+                return self._frame  # nothing moved (a frame with the network view serves either)
+            key = key + (network,)
             base, changed = self.tables()
             model = self.changed or self.base
             day = self.day
-            brand = self.network_brand if self.network_brand in self.brands else self.brands[0]
-            images = charts.frame_images(base, changed, self.name, self.steps)
-            note = ""
-            if network:
+            images = self.live.images(base, changed, self.name, self.steps, self.events())
+            note = self._frame.network_note if self._frame is not None else ""
+            if not network and self._network_image is not None and self._network_version == self.version:
+                images["network"] = self._network_image  # the last picture: it changes slowly
+            else:
                 nodes, positions, edges, note = self.network()
                 b = self.brands.index(brand)
                 stage, satisfied = model.stages(), model.satisfied_flags()  # either engine
-                images["network"] = charts.png(charts.network_figure(
-                    positions, edges, model.attitude[nodes, b], model.aware[nodes, b],
-                    stage[nodes] == Stage.UMOT, satisfied[nodes], brand, f"day {day}" + (f", {note}" if note else "")))
+                images["network"] = self.live.network_image(
+                    (self._cache.layout_key, brand, note), positions, edges, brand, note,
+                    model.attitude[nodes, b], model.aware[nodes, b], stage[nodes] == Stage.UMOT, satisfied[nodes])
+                self._network_image, self._network_version = images["network"], self.version
             kpis = self.kpis()
-        return Frame(day, self.steps, changed is not None, images, kpis, note,
-                     time.perf_counter() - started)
+            frame = Frame(day, self.steps, changed is not None, images, kpis, note,
+                          time.perf_counter() - started, self.version)
+            self._frame, self._frame_key = frame, key
+            return frame
 
     # --- exports -------------------------------------------------------------------------
 
