@@ -368,7 +368,7 @@ def test_a_what_if_is_saved_to_the_library_reopened_and_a_file_is_uploaded_by_cl
     pick(page, "my library: Better_service")
     page.wait_for_selector("text=About this scenario: Better service")
     page.click("text=About this scenario: Better service")
-    page.wait_for_selector("text=Complaints put right of ours: 0.2 → 0.6")
+    page.wait_for_selector("text=Complaints put right of ours: 0.5 → 0.6")
     page.wait_for_function(  # its own value now
         "document.querySelector('.lever-brands-ours-service_recovery input').value === '0.6'")
     page.locator(".momentsim-comparing").wait_for(state="detached")  # the scenario is the saved what-if

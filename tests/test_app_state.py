@@ -295,7 +295,7 @@ def test_a_what_if_saved_to_the_library_reopens_with_its_own_guide(tmp_path):
     assert list(library.names()) == ["Better_service_price_cut"]
     reopened = Session(library.load("Better_service_price_cut"))
     assert reopened.about["title"] == "Better service, price cut"
-    assert "Complaints put right of ours: 0.2 → 0.6" in reopened.about["summary"]
+    assert "Complaints put right of ours: 0.5 → 0.6" in reopened.about["summary"]
     assert reopened.base_scenario.params.brand("ours")["service_recovery"] == 0.6
     assert [(e["day"], e["lever"]) for e in reopened.events()] == [(120, "quality"), (150, "price"), (240, "quality")]
     # Same scenario, same seed: the reopened run is the saved what-if's run.
