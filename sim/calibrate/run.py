@@ -89,13 +89,15 @@ def calibrate(spec: Spec, out: str | Path, executor: str = "local", scheduler: s
         provenance["resumed"] = previous.get("resumed", 0) + 1
     _write_json(out / "provenance.json", provenance)
 
-    sim = wiring.simulator(spec)
+    problem = _problem(spec)
+    sim = problem.simulator()
     np.random.seed(spec.seed)
     sampler, closers = wiring.sampler(executor, workers, scheduler)
     budget = spec.budget
     try:
         abc = pyabc.ABCSMC(
-            sim, wiring.prior(spec), wiring.distance(spec, sim),
+            sim, wiring.prior(spec), pyabc.AdaptivePNormDistance(p=2, fixed_weights=problem.stat_weights(),
+                                                                 scale_function=pyabc.distance.mad_or_cmad),
             population_size=pyabc.AdaptivePopulationSize(budget["population"], mean_cv=0.1,
                                                          max_population_size=budget["max_population"],
                                                          min_population_size=min(budget["population"], 50)),
@@ -104,7 +106,7 @@ def calibrate(spec: Spec, out: str | Path, executor: str = "local", scheduler: s
         if resume:
             history = abc.load(db, 1)
         else:
-            history = abc.new(db, wiring.observed_stats(spec, sim),
+            history = abc.new(db, problem.observed(sim),
                               meta_info={"spec": str(spec.path), "spec_sha256": spec.digest,
                                          "seed": str(spec.seed)})
         done = history.max_t + 1
@@ -127,21 +129,50 @@ def calibrate(spec: Spec, out: str | Path, executor: str = "local", scheduler: s
     _write_parquet(out / "posterior.parquet", posterior)
     table = posterior_table(spec, posterior)
     _write_text(out / "posterior.csv", table.to_csv(index=False, float_format="%.6g", lineterminator="\n"))
-    fit = predictive_fit(spec, posterior, budget["predictive"], spec.seed)
+    fit = problem.predictive_fit(posterior, budget["predictive"], spec.seed)
     _write_text(out / "fit.csv", fit.to_csv(index=False, float_format="%.6g", lineterminator="\n"))
     coverage = holdout_coverage(fit)
-    from .plots import fit_figure
-    fig = fit_figure(spec, fit, coverage)
+    fig = problem.figure(fit, coverage)
     tmp = out / "fit.png.tmp"
     fig.savefig(tmp, format="png", dpi=100)
     os.replace(tmp, out / "fit.png")
-    _write_text(out / "calibrated.toml", calibrated_scenario(spec, table).to_toml())
+    _write_text(out / "calibrated.toml", problem.calibrated(table).to_toml())
     provenance.update(finished=_now(), generations=int(history.max_t + 1),
                       simulations=int(history.total_nr_simulations),
                       holdout_coverage_90=coverage, seconds=round(time.time() - started, 1))
     _write_json(out / "provenance.json", provenance)
     return Calibration(out, posterior, table, fit, coverage, int(history.max_t + 1),
                        int(history.total_nr_simulations), time.time() - started)
+
+
+@dataclass
+class _TidyProblem:
+    """A tidy-CSV spec seen the way :func:`calibrate` uses a problem (a PanelSpec has the same methods)."""
+    spec: Spec
+
+    def simulator(self):
+        return wiring.simulator(self.spec)
+
+    def observed(self, sim):
+        return wiring.observed_stats(self.spec, sim)
+
+    def stat_weights(self) -> dict[str, float]:
+        return wiring.stat_weights(self.spec, self.simulator())
+
+    def predictive_fit(self, posterior, draws, seed):
+        return predictive_fit(self.spec, posterior, draws, seed)
+
+    def figure(self, fit, coverage):
+        from .plots import fit_figure
+
+        return fit_figure(self.spec, fit, coverage)
+
+    def calibrated(self, table):
+        return calibrated_scenario(self.spec, table)
+
+
+def _problem(spec):
+    return _TidyProblem(spec) if isinstance(spec, Spec) else spec
 
 
 def _run_with_bar(abc, history, generations: int, simulations: int, min_epsilon: float, done: int,
@@ -252,7 +283,8 @@ def _provenance(spec: Spec, executor: str, workers, scheduler) -> dict[str, Any]
         except metadata.PackageNotFoundError:
             return None
 
-    return {"spec": str(spec.path), "data": str(spec.data.path), "spec_sha256": spec.digest,
+    data = str(spec.data.path) if isinstance(spec, Spec) else spec.data_name
+    return {"spec": str(spec.path), "data": data, "spec_sha256": spec.digest,
             "seed": spec.seed, "executor": executor, "workers": workers, "scheduler": scheduler,
             "budget": spec.budget, "started": _now(), "resumed": 0,
             "note": "pyabc's parallel samplers hand out simulations dynamically, so a parallel run is "

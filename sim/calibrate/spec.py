@@ -20,7 +20,7 @@ from ..scenario import Scenario, parse_toml, read_text
 from .data import ObservedData, read_tidy
 from .observe import OBSERVABLES, PERIOD_DAYS, recorded_columns
 
-TOP_KEYS = ("title", "scenario", "data", "period", "period_format", "start_day", "market_size",
+TOP_KEYS = ("kind", "title", "scenario", "data", "period", "period_format", "start_day", "market_size",
             "population", "engine", "seed", "holdout", "fit_first", "parameters", "series", "budget")
 PRIORS = {"uniform": ("low", "high"), "log_uniform": ("low", "high"), "normal": ("mean", "sd"),
           "truncated_normal": ("mean", "sd", "low", "high")}
@@ -117,7 +117,7 @@ class Spec:
         return self.start_day + n_periods * self.period_days
 
 
-def load_spec(path: str | Path) -> Spec:
+def load_spec(path: str | Path):
     """Read and validate a calibration spec and everything it names."""
     path = Path(path)
     src = str(path)
@@ -125,6 +125,14 @@ def load_spec(path: str | Path) -> Spec:
         raise ScenarioError(f"{src}: cannot read the calibration spec: no such file")
     text = read_text(path, "calibration spec")
     doc = parse_toml(text, src)
+    kind = doc.get("kind", "tidy")
+    if kind == "panel":
+        from .panel import load_panel_spec
+
+        return load_panel_spec(path)
+    if kind != "tidy":
+        raise ScenarioError(f"{src}: kind: expected 'tidy' (a CSV of series per period and brand) or 'panel' "
+                            f"(purchase-level household data), found {kind!r}{suggest(str(kind), ('tidy', 'panel'))}")
     for key in doc:
         if key not in TOP_KEYS:
             raise ScenarioError(f"{src}: {key}: unknown key; expected one of {', '.join(TOP_KEYS)}"
