@@ -101,7 +101,22 @@ def _split(key: str, spec: Spec) -> tuple[str, str]:
     raise KeyError(key)
 
 
-def prior(spec: Spec):
+def population_size(budget: dict):
+    """pyabc's adaptive population size (Klinger & Hasenauer 2017), kept as it is when its fit fails."""
+    import pyabc
+
+    class AdaptivePopulationSize(pyabc.AdaptivePopulationSize):
+        def update(self, *args, **kwargs):
+            try:
+                super().update(*args, **kwargs)
+            except (ValueError, RuntimeError, np.linalg.LinAlgError):
+                pass  # the bootstrap of the CV curve degenerates in tiny populations: keep the size
+
+    return AdaptivePopulationSize(budget["population"], mean_cv=0.1, max_population_size=budget["max_population"],
+                                  min_population_size=min(budget["population"], 50))
+
+
+def prior(spec):
     import pyabc
 
     rvs = {}

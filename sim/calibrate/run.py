@@ -98,9 +98,7 @@ def calibrate(spec: Spec, out: str | Path, executor: str = "local", scheduler: s
         abc = pyabc.ABCSMC(
             sim, wiring.prior(spec), pyabc.AdaptivePNormDistance(p=2, fixed_weights=problem.stat_weights(),
                                                                  scale_function=pyabc.distance.mad_or_cmad),
-            population_size=pyabc.AdaptivePopulationSize(budget["population"], mean_cv=0.1,
-                                                         max_population_size=budget["max_population"],
-                                                         min_population_size=min(budget["population"], 50)),
+            population_size=wiring.population_size(budget),
             sampler=sampler)
         db = "sqlite:///" + str((out / "history.db").resolve())
         if resume:
