@@ -99,10 +99,9 @@ class _Sim:
 
     def __init__(self, population: int):
         folder = Path(tempfile.mkdtemp())
-        data = make_tidy("baseline", {}, ["purchases", "rating"], n_periods=52, population=population, seed=1)
+        data = make_tidy("baseline", {}, SERIES, n_periods=52, population=population, seed=1)
         write_tidy(data, folder / "data.csv")
         text = spec_text(population, 1, {"population": 10}).replace("holdout = 4", "holdout = 0")
-        text = text.replace("[series.reviews]\n[series.net_sentiment]\n", "")
         (folder / "spec.toml").write_text(text)
         spec = load_spec(folder / "spec.toml")
         every_week = {k: np.ones(52, dtype=bool) for k in wiring.fit_masks(spec)}
@@ -154,8 +153,8 @@ def main() -> None:
     ap.add_argument("--population", type=int, default=500, help="consumers in the recovery runs (500)")
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--generations", type=int, default=5)
-    ap.add_argument("--particles", type=int, default=100)
-    ap.add_argument("--simulations", type=int, default=2000)
+    ap.add_argument("--particles", type=int, default=80)
+    ap.add_argument("--simulations", type=int, default=1500)
     ap.add_argument("--speed-population", type=int, default=10_000)
     ap.add_argument("--speed-runs", type=int, default=12)
     ap.add_argument("--skip-recovery", action="store_true")
