@@ -33,8 +33,8 @@ def spec_text(generations=3, population=24, simulations=400, predictive=8) -> st
 scenario = "baseline"
 data = "data.csv"
 period = "week"
-population = 300
-market_size = 30000
+population = 200
+market_size = 20000
 holdout = 2
 seed = 5
 
@@ -68,7 +68,7 @@ predictive = {predictive}
 
 def write_case(folder: Path, **budget) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
-    data = make_tidy("baseline", TRUTH, SERIES, n_periods=10, population=300, market_size=30000, seed=11)
+    data = make_tidy("baseline", TRUTH, SERIES, n_periods=8, population=200, market_size=20000, seed=11)
     write_tidy(data, folder / "data.csv")
     (folder / "spec.toml").write_text(spec_text(**budget))
     return folder / "spec.toml"
@@ -120,7 +120,7 @@ def test_fit_marks_the_holdout_and_its_coverage(calibrated):
     fit = pd.read_csv(out / "fit.csv")
     assert set(fit["series"]) == set(SERIES)
     hold = fit[fit["window"] == "holdout"]
-    assert sorted(hold["period"].unique()) == [8, 9]
+    assert sorted(hold["period"].unique()) == [6, 7]
     assert (fit["q05"] <= fit["median"]).all() and (fit["median"] <= fit["q95"]).all()
     prov = json.loads((out / "provenance.json").read_text())
     inside = ((hold["observed"] >= hold["q05"]) & (hold["observed"] <= hold["q95"])).mean()
@@ -134,7 +134,7 @@ def test_calibrated_scenario_runs_at_the_posterior_median(calibrated, tmp_path):
     doc = tomllib.loads((out / "calibrated.toml").read_text())
     table = pd.read_csv(out / "posterior.csv").set_index("parameter")
     assert doc["brands"]["ours"]["quality"] == pytest.approx(table.loc["brands.ours.quality", "median"])
-    assert doc["population"]["size"] == 300 and doc["engine"] == "array" and doc["steps"] == 70
+    assert doc["population"]["size"] == 200 and doc["engine"] == "array" and doc["steps"] == 56
     assert main(["run", str(out / "calibrated.toml"), "--steps", "10", "--out", str(tmp_path / "run")]) == 0
     assert (tmp_path / "run" / "timeseries.csv").is_file()
 
@@ -167,7 +167,7 @@ def _generations(db: Path) -> int:
 
 
 def test_resume_after_a_kill_continues_the_history(tmp_path):
-    spec = write_case(tmp_path / "case", generations=4, population=16, simulations=2000, predictive=4)
+    spec = write_case(tmp_path / "case", generations=3, population=12, simulations=2000, predictive=4)
     out = tmp_path / "out"
     proc = subprocess.Popen([sys.executable, "-m", "sim", "calibrate", str(spec), "--out", str(out),
                              "--workers", "1"], env=ENV, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -177,13 +177,13 @@ def test_resume_after_a_kill_continues_the_history(tmp_path):
     proc.kill()
     proc.wait()
     killed_at = _generations(out / "history.db")
-    assert 1 <= killed_at < 4, "the run should be killed after its first generation, before the last"
+    assert 1 <= killed_at < 3, "the run should be killed after its first generation, before the last"
     assert not (out / "posterior.parquet").exists()
     with sqlite3.connect(out / "history.db") as con:
         first = con.execute("select count(*) from particles p join models m on p.model_id = m.id "
                             "join populations pop on m.population_id = pop.id where pop.t = 0").fetchone()[0]
     assert main(["calibrate", str(spec), "--out", str(out), "--workers", "1", "--resume"]) == 0
-    assert _generations(out / "history.db") == 4
+    assert _generations(out / "history.db") == 3
     with sqlite3.connect(out / "history.db") as con:
         again = con.execute("select count(*) from particles p join models m on p.model_id = m.id "
                             "join populations pop on m.population_id = pop.id where pop.t = 0").fetchone()[0]
