@@ -214,7 +214,7 @@ def _add_calibrate_parser(sub) -> None:
     run = sub.choices["run"]
     run.add_argument("--posterior", type=Path, metavar="FILE",
                      help="posterior.parquet from momentsim calibrate: each replicate runs at a posterior draw")
-    run.add_argument("--replicates", type=_positive_int, default=20,
+    run.add_argument("--replicates", type=_positive_int,
                      help="replicates with --posterior (default 20)")
 
 
@@ -226,6 +226,8 @@ def cmd_calibrate(args) -> int:
 
 def _cmd_run_or_posterior(args) -> int:
     if getattr(args, "posterior", None) is None:
+        if getattr(args, "replicates", None) is not None:
+            raise ScenarioError("--replicates: expected only with --posterior FILE (replicates at posterior draws)")
         return cmd_run(args)
     from .calibrate.cli import cmd_run_posterior
 

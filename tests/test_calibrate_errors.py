@@ -126,6 +126,28 @@ def test_resume_without_a_calibration_and_overwrite_refused(tmp_path, capsys):
     assert code == 2 and "already holds a calibration" in capsys.readouterr().err
 
 
+def test_replicates_without_a_posterior(tmp_path, capsys):
+    assert main(["run", "baseline", "--replicates", "3", "--out", str(tmp_path / "o")]) == 2
+    assert "--replicates" in capsys.readouterr().err and not (tmp_path / "o").exists()
+
+
+def test_dates_read_as_weeks_and_a_date_off_the_week_is_refused(tmp_path, capsys):
+    dated = DATA
+    for i, day in enumerate(["2024-01-01", "2024-01-08", "2024-01-15", "2024-01-22"]):
+        dated = dated.replace(f"\n{i},", f"\n{day},")
+    spec = SPEC.replace('period = "week"', 'period = "week"\nperiod_format = "date"')
+    from sim.calibrate import load_spec
+
+    (tmp_path / "spec.toml").write_text(spec)
+    (tmp_path / "data.csv").write_text(dated)
+    loaded = load_spec(tmp_path / "spec.toml")
+    assert loaded.data.n_periods == 4 and loaded.data.labels[-1] == "2024-01-22"
+    assert list(loaded.data.values("purchases", "ours")) == [120, 130, 125, 140]
+    code, out = run(tmp_path, spec, dated.replace("2024-01-15", "2024-01-16"))
+    err = capsys.readouterr().err
+    assert code == 2 and "weekly dates" in err and "2024-01-16" in err and not out.exists()
+
+
 def test_run_with_a_bad_posterior_file(tmp_path, capsys):
     bad = tmp_path / "posterior.parquet"
     bad.write_text("not parquet")

@@ -42,7 +42,8 @@ def cmd_run_posterior(args, overrides: dict) -> int:
     if args.out.exists() and not args.out.is_dir():
         raise ScenarioError(f"--out {args.out}: expected a folder, found a file")
     base = api.resolve(args.scenario, args.steps, args.seed, overrides)
-    runs = run_posterior(base, args.posterior, args.replicates, progress=None)
+    replicates = args.replicates or 20
+    runs = run_posterior(base, args.posterior, replicates, progress=None)
     args.out.mkdir(parents=True, exist_ok=True)
     files = {"replicates.csv": runs.draws.merge(runs.summaries, on="replicate"),
              "bands.csv": runs.bands()}
@@ -52,7 +53,7 @@ def cmd_run_posterior(args, overrides: dict) -> int:
         tmp.replace(args.out / name)
     (args.out / "scenario.toml").write_text(base.to_toml())
     s = runs.summaries
-    print(f"{base.name}: {args.replicates} replicates at posterior draws from {args.posterior} "
+    print(f"{base.name}: {replicates} replicates at posterior draws from {args.posterior} "
           f"(parameter uncertainty and seed noise), {base.params['steps']} days")
     print(f"  {'brand':<12}{'sales % median':>16}{'90 % interval':>20}{'revenue median':>18}")
     for b in base.params.brand_names:

@@ -137,6 +137,9 @@ def _periods(column: pd.Series, period: str, period_format: str, line) -> tuple[
             raise ScenarioError(f"{line(i)}: period: expected an ISO date YYYY-MM-DD "
                                 f"(period_format = 'date'), found {text!r}") from None
     start = min(dates)
+    if period == "month" and start.day > 28:
+        raise ScenarioError(f"{line(dates.index(start))}: period: expected monthly dates on a day 1-28 of the "
+                            f"month (every month has it), found {start.isoformat()}")
     index = []
     for i, d in enumerate(dates):
         if period == "month":
