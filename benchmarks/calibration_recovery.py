@@ -3,8 +3,8 @@
 1. Recovery (``--datasets`` synthetic datasets, default 10). For each dataset, true values of three
    free parameters (a brand's quality, the sharing propensity, the ad persuasion) are drawn from the
    priors; the model at those values makes 26 weeks of purchases, reviews, rating and net sentiment
-   per brand (``--population`` consumers standing for a market of 100x as many); ``momentsim
-   calibrate``'s machinery (sim.calibrate.calibrate) fits them, the last 4 weeks held out. Reported:
+   per brand (``--population`` consumers standing for a market of 100x as many; ``--weeks``); ``momentsim
+   calibrate``'s machinery (sim.calibrate.calibrate) fits them, the last sixth held out. Reported:
    the share of (dataset, parameter) cases whose 90 % credible interval covers the truth (target
    >= 80 %), per parameter the mean posterior/prior width ratio (< 1: the data inform it), and the
    hold-out coverage of the 90 % predictive band.
@@ -55,14 +55,14 @@ high = 0.08
 SERIES = ["purchases", "reviews", "rating", "net_sentiment"]
 
 
-def spec_text(population: int, seed: int, budget: dict) -> str:
+def spec_text(population: int, seed: int, budget: dict, holdout: int = 4) -> str:
     return (f'scenario = "baseline"\ndata = "data.csv"\nperiod = "week"\npopulation = {population}\n'
-            f"market_size = {population * 100}\nholdout = 4\nfit_first = 2\nseed = {seed}\n{PRIORS}\n"
+            f"market_size = {population * 100}\nholdout = {holdout}\nfit_first = 1\nseed = {seed}\n{PRIORS}\n"
             "[series.purchases]\n[series.reviews]\n[series.rating]\n[series.net_sentiment]\n\n[budget]\n"
             + "".join(f"{k} = {v}\n" for k, v in budget.items()))
 
 
-def recovery(datasets: int, population: int, workers: int, budget: dict) -> dict:
+def recovery(datasets: int, population: int, workers: int, budget: dict, weeks: int) -> dict:
     rng = np.random.default_rng(2026)
     cases, widths, holdout, seconds, sims = [], {}, [], [], []
     for d in range(datasets):
@@ -70,10 +70,10 @@ def recovery(datasets: int, population: int, workers: int, budget: dict) -> dict
                  "ads.persuasion": float(np.exp(rng.uniform(np.log(0.005), np.log(0.08))))}
         with tempfile.TemporaryDirectory() as tmp:
             tmp = Path(tmp)
-            data = make_tidy("baseline", truth, SERIES, n_periods=26, population=population,
+            data = make_tidy("baseline", truth, SERIES, n_periods=weeks, population=population,
                              market_size=population * 100, seed=100 + d)
             write_tidy(data, tmp / "data.csv")
-            (tmp / "spec.toml").write_text(spec_text(population, 7 + d, budget))
+            (tmp / "spec.toml").write_text(spec_text(population, 7 + d, budget, holdout=max(2, weeks // 6)))
             result = calibrate(load_spec(tmp / "spec.toml"), tmp / "out", workers=workers)
         table = result.table.set_index("parameter")
         for key, value in truth.items():
@@ -86,7 +86,7 @@ def recovery(datasets: int, population: int, workers: int, budget: dict) -> dict
         print(f"  dataset {d + 1}/{datasets}: " + ", ".join(
             f"{k.split('.')[-1]} {truth[k]:.3g} in [{table.loc[k, 'ci90_low']:.3g}, {table.loc[k, 'ci90_high']:.3g}]"
             for k in truth) + f"; {result.simulations} sims, {result.seconds:.0f} s", flush=True)
-    return {"datasets": datasets, "population": population, "budget": budget,
+    return {"datasets": datasets, "population": population, "weeks": weeks, "budget": budget,
             "coverage_90": float(np.mean(cases)), "cases": len(cases),
             "width_ratio": {k: float(np.mean(v)) for k, v in widths.items()},
             "holdout_coverage_90": float(np.mean(holdout)),
@@ -151,6 +151,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--datasets", type=int, default=10)
     ap.add_argument("--population", type=int, default=500, help="consumers in the recovery runs (500)")
+    ap.add_argument("--weeks", type=int, default=26, help="weeks of data per dataset (26; a sixth held out)")
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--generations", type=int, default=5)
     ap.add_argument("--particles", type=int, default=80)
@@ -163,10 +164,10 @@ def main() -> None:
     report = {}
     if not args.skip_recovery:
         print(f"recovery: {args.datasets} synthetic datasets, 3 free parameters, {args.population} consumers, "
-              f"26 weeks (4 held out)", flush=True)
+              f"{args.weeks} weeks ({max(2, args.weeks // 6)} held out)", flush=True)
         budget = {"population": args.particles, "max_population": 2 * args.particles,
                   "generations": args.generations, "simulations": args.simulations, "predictive": 30}
-        report["recovery"] = rec = recovery(args.datasets, args.population, args.workers, budget)
+        report["recovery"] = rec = recovery(args.datasets, args.population, args.workers, budget, args.weeks)
         print(f"  90 % credible intervals cover the truth in {rec['coverage_90']:.0%} of {rec['cases']} cases "
               f"(target >= 80 %)")
         for k, v in rec["width_ratio"].items():
