@@ -155,3 +155,11 @@ def test_run_with_a_bad_posterior_file(tmp_path, capsys):
     err = capsys.readouterr().err
     assert "posterior.parquet" in err and "unreadable" in err
     assert not (tmp_path / "o").exists()
+
+
+def test_unreachable_scheduler_and_scheduler_without_dask(tmp_path, capsys):
+    code, out = run(tmp_path, extra=["--executor", "dask", "--scheduler", "tcp://127.0.0.1:9"])
+    err = capsys.readouterr().err
+    assert code == 2 and "cannot reach the Dask scheduler" in err and not out.exists()
+    code, out = run(tmp_path, extra=["--scheduler", "tcp://127.0.0.1:9"])
+    assert code == 2 and "--executor dask" in capsys.readouterr().err and not out.exists()

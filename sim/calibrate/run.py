@@ -81,18 +81,22 @@ def calibrate(spec: Spec, out: str | Path, executor: str = "local", scheduler: s
     check_out(out, resume, spec)
     workers = workers or spec.budget["workers"] or None
     started = time.time()
-    out.mkdir(parents=True, exist_ok=True)
-    provenance = _provenance(spec, executor, workers, scheduler)
-    if resume:
-        previous = json.loads((out / "provenance.json").read_text())
-        provenance["started"] = previous.get("started", provenance["started"])
-        provenance["resumed"] = previous.get("resumed", 0) + 1
-    _write_json(out / "provenance.json", provenance)
-
     problem = _problem(spec)
     sim = problem.simulator()
+    sampler, closers = wiring.sampler(executor, workers, scheduler)  # an unreachable scheduler stops here
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        provenance = _provenance(spec, executor, workers, scheduler)
+        if resume:
+            previous = json.loads((out / "provenance.json").read_text())
+            provenance["started"] = previous.get("started", provenance["started"])
+            provenance["resumed"] = previous.get("resumed", 0) + 1
+        _write_json(out / "provenance.json", provenance)
+    except BaseException:
+        for c in closers:
+            c.close()
+        raise
     np.random.seed(spec.seed)
-    sampler, closers = wiring.sampler(executor, workers, scheduler)
     budget = spec.budget
     try:
         abc = pyabc.ABCSMC(
