@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
 from sim.cli import main
@@ -163,3 +164,22 @@ def test_unreachable_scheduler_and_scheduler_without_dask(tmp_path, capsys):
     assert code == 2 and "cannot reach the Dask scheduler" in err and not out.exists()
     code, out = run(tmp_path, extra=["--scheduler", "tcp://127.0.0.1:9"])
     assert code == 2 and "--executor dask" in capsys.readouterr().err and not out.exists()
+
+
+def test_the_shipped_specs_load():
+    from pathlib import Path
+
+    from sim.calibrate import load_spec
+
+    folder = Path(__file__).resolve().parent.parent / "scenarios" / "calibrations"
+    tracking = load_spec(folder / "brand_tracking.toml")
+    assert tracking.data.n_periods == 104 and tracking.data.labels[0] == "2024-01-01"
+    assert tracking.fit_last == 95 and tracking.scale == 500.0
+    assert np.isnan(tracking.data.values("net_sentiment", "ours")[30:34]).all()
+    assert set(tracking.parameters) == {"brands.ours.quality", "brands.theirs.quality",
+                                        "sharing.base_propensity", "ads.persuasion"}
+    # the crisis of the scenario behind the data: ours loses quality in week 60, fixed in week 72
+    assert [(e.day, e.value) for e in tracking.scenario.params.events] == [(420, 0.4), (504, 0.7)]
+    yogurt = load_spec(folder / "yogurt.toml")
+    assert yogurt.panel.brands == ["yoplait", "dannon", "hiland", "weight"]
+    assert len(yogurt.fit_rows) + len(yogurt.holdout_rows) == 100
