@@ -42,7 +42,6 @@ class Prior:
 
     def quantiles(self, qs) -> list[float]:
         """Prior quantiles (for the posterior/prior width ratio)."""
-        from scipy import stats
         return [float(self.scipy().ppf(q)) for q in qs]
 
     def scipy(self):
