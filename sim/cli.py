@@ -103,6 +103,7 @@ def parser() -> argparse.ArgumentParser:
     _add_ui_parser(sub)
     _add_sweep_parsers(sub)
     _add_decide_parsers(sub)
+    _add_calibrate_parser(sub)
     return top
 
 
@@ -368,3 +369,45 @@ def cmd_sweep_report(args) -> int:
 COMMANDS = {"run": cmd_run, "scenarios": cmd_scenarios, "validate": cmd_validate,
             "ui": cmd_ui, "sweep": cmd_sweep, "sweep-report": cmd_sweep_report,
             "compare": cmd_compare, "optimise": cmd_optimise, "report": cmd_report}
+
+
+# --- calibration (sim/calibrate): `momentsim calibrate` and `momentsim run --posterior` -------------
+
+def _add_calibrate_parser(sub) -> None:
+    """``momentsim calibrate`` and the ``--posterior``/``--replicates`` options of ``run``."""
+    cal = sub.add_parser("calibrate", help="fit free parameters to your data with ABC-SMC (pyabc)")
+    cal.add_argument("spec", type=Path, help="a calibration spec TOML file (see docs/calibration.md)")
+    cal.add_argument("--out", type=Path, help="output folder (default: out/calibrations/<spec name>)")
+    cal.add_argument("--executor", choices=["local", "dask"], default="local",
+                     help="local processes (default), or a Dask cluster")
+    cal.add_argument("--scheduler", metavar="ADDRESS",
+                     help="Dask scheduler address (default with --executor dask: a local Dask cluster)")
+    cal.add_argument("--workers", type=_positive_int, help="worker processes (default: all cores)")
+    cal.add_argument("--resume", action="store_true", help="continue a killed or finished calibration in --out")
+    run = sub.choices["run"]
+    run.add_argument("--posterior", type=Path, metavar="FILE",
+                     help="posterior.parquet from momentsim calibrate: each replicate runs at a posterior draw")
+    run.add_argument("--replicates", type=_positive_int,
+                     help="replicates with --posterior (default 20)")
+
+
+def cmd_calibrate(args) -> int:
+    from .calibrate.cli import cmd_calibrate as calibrate
+
+    return calibrate(args)
+
+
+def _cmd_run_or_posterior(args) -> int:
+    if getattr(args, "posterior", None) is None:
+        if getattr(args, "replicates", None) is not None:
+            raise ScenarioError("--replicates: expected only with --posterior FILE (replicates at posterior draws)")
+        return cmd_run(args)
+    from .calibrate.cli import cmd_run_posterior
+
+    overrides = dict(parse_override(text) for text in args.overrides)
+    if args.engine is not None:
+        overrides["engine"] = args.engine
+    return cmd_run_posterior(args, overrides)
+
+
+COMMANDS.update({"calibrate": cmd_calibrate, "run": _cmd_run_or_posterior})
