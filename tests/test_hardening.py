@@ -266,6 +266,8 @@ def _other_cases():
                                                   "--out", str(t / "out")], ["none.toml"])
     yield ("optimise-spec-missing", lambda t: ["optimise", str(t / "none.toml")], ["none.toml"])
     yield ("report-folder-missing", lambda t: ["report", str(t / "nothing")], ["nothing"])
+    yield ("calibrate-spec-missing", lambda t: ["calibrate", str(t / "none.toml"), "--out", str(t / "out")],
+           ["none.toml"])
 
 
 CORPUS = [*_output_cases(), *_toml_cases(), *_size_cases(), *_message_cases(), *_edge_list_cases(),
