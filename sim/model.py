@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from collections import deque
 from pathlib import Path
 
@@ -13,6 +14,7 @@ from . import network, rules
 from .network import bernoulli_picks
 from .agents import Consumer, Stage
 from .params import CHANNELS, Params
+from .provenance import MomentsimWarning
 from .record import DayCounts, Recorder, columns
 from .scenario import Scenario, load, loads
 
@@ -20,6 +22,7 @@ REFERENCE_CHECKS = 26.6  # smartphone checks a day of the average owner (seed 00
 SENTIMENT_WINDOW = 28  # days of conversation a social-listening tool reports net sentiment over
 STAR_MEMORY_DAYS = 28.0  # the recent experiences that set the talk weights: an exponential memory of 28 days
 NEVER = -(2**40)  # the day of an ad never seen
+_UNSET = object()  # no seed given: the scenario's
 
 
 class ReviewPool:
@@ -92,11 +95,16 @@ class Market(mesa.Model):
 
     FAST_NETWORK = False  # build networks with NumPy rather than networkx (other bytes, same graphs)
 
-    def __init__(self, scenario: Scenario | Params | str | None = None, *, seed: int | None = None,
+    def __init__(self, scenario: Scenario | Params | str | None = None, *, seed: int | None | object = _UNSET,
                  population_size: int | None = None, network_kind: str | None = None,
                  base_propensity: float | None = None, negative_multiplier: float | None = None,
                  quality: float | None = None, review_prompting: float | None = None,
                  service_recovery: float | None = None, overrides: dict | None = None):
+        if seed is None:  # said on purpose, as mesa.batch_run(..., iterations=N) does for every replicate
+            warnings.warn("MarketModel(seed=None): the scenario's seed is used, so replicates made this way "
+                          "(mesa.batch_run with iterations) are identical runs; pass rng=[1, 2, ...] to "
+                          "batch_run, or a seed per run", MomentsimWarning, stacklevel=2)
+        seed = None if seed is _UNSET else seed
         params, seed = resolve_params(scenario, seed, population_size, network_kind, base_propensity,
                                       negative_multiplier, quality, review_prompting, service_recovery,
                                       overrides)

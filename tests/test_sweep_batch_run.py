@@ -47,3 +47,13 @@ def test_shipped_sweeps_are_valid_and_realistic(path):
     sweep = load_sweep(path)
     assert sweep.name == path.stem and sweep.description
     assert sweep.steps == 365 and sweep.n_runs >= 80 and sweep.outputs
+
+
+def test_batch_run_with_iterations_and_no_seed_warns_that_replicates_are_identical():
+    from sim.provenance import MomentsimWarning
+
+    with pytest.warns(MomentsimWarning, match="identical"):
+        rows = batch_run(MarketModel, parameters={"scenario": "baseline", "population_size": 60},
+                         iterations=2, max_steps=3, number_processes=1, display_progress=False)
+    last = [r for r in rows if r["Step"] == 3]
+    assert last[0]["purchases"] == last[1]["purchases"]  # what the warning says: the same run twice
