@@ -62,10 +62,11 @@ CASES = [
      SPEC.replace('prior = "uniform"\nlow = 0.4\nhigh = 0.9', 'prior = "normal"\nmean = 0.6\nsd = 0.1'), DATA,
      ["normal", "truncated_normal"]),
     ("unknown prior", SPEC.replace('"uniform"', '"unifrom"'), DATA, ["prior", "did you mean 'uniform'"]),
-    ("integer parameter", SPEC.replace("brands.ours.quality", "reviews.read"), DATA,
-     ["reviews.read", "real-valued"]),
+    ("integer parameter", SPEC.replace("brands.ours.quality", "market.share_window"), DATA,
+     ["market.share_window", "real-valued"]),
     ("joint constraint over the priors", SPEC + '\n[parameters."sharing.negative_multiplier"]\nprior = "uniform"\n'
-     'low = 1\nhigh = 12\n', DATA, ["negative_multiplier", "upper bounds", "<= 1"]),
+     # 0.04 x 30 > 1
+     'low = 1\nhigh = 30\n', DATA, ["negative_multiplier", "upper bounds", "<= 1"]),
     ("empty fit window", SPEC.replace("seed = 1", "seed = 1\nfit_first = 3"), DATA,
      ["fit_first", "fit window is empty"]),
     ("hold-out longer than the data", SPEC.replace("holdout = 1", "holdout = 4"), DATA,

@@ -300,7 +300,10 @@ class Session:
         title = self.about.get("title", self.name)
         changes = self.change_summary()
         summary = f"Saved from “{title}”" + (f", with these changes: {changes}." if changes else ".")
-        return library.save(name, self.changed_scenario or self.base_scenario, summary)
+        # Saved as a scenario of its own: the changed levers as its values (it settles with them when reopened).
+        saved = (_with_events(self.base_scenario.with_overrides(self.changes, source=self.name), self.interventions,
+                              self.name) if self.changed_scenario is not None else self.base_scenario)
+        return library.save(name, saved, summary)
 
     def clear_changes(self) -> None:
         """Back to the scenario: no lever changed, no intervention added (the set-up stays)."""

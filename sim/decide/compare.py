@@ -279,7 +279,9 @@ def compare_replicated(scenario: str | Path | Scenario, variants: dict[str, dict
     one whose KPIs are compared. ``executor``: "local" (processes), "dask" (``scheduler``'s cluster or
     a local one) or an executor object, as for sweeps.
     """
-    from ..sweep.execute import _is_dask_client, _run_dask, _run_futures
+    from ..sweep.execute import _is_dask_client
+    from ..sweep.execute import run_tasks_dask as _run_dask
+    from ..sweep.execute import run_tasks_futures as _run_futures
 
     variants = dict(variants or {})
     if len(variants) > MAX_VARIANTS:

@@ -332,7 +332,8 @@ class _Runner:
 
     def run(self, arms: list[Scenario], seeds: list[int], daily: tuple[str, ...]) -> list[list[pd.DataFrame]]:
         """Per arm, per seed, the run's daily table with its P&L columns."""
-        from ..sweep.execute import _run_dask, _run_futures
+        from ..sweep.execute import run_tasks_dask as _run_dask
+        from ..sweep.execute import run_tasks_futures as _run_futures
 
         batch = _Batch(arms, seeds, daily)
         results: dict[int, dict] = {}

@@ -320,3 +320,28 @@ def _run_dask(sweep: Sweep, todo: list[int], client, simulate, collect) -> None:
         rid = next(queue, None)
         if rid is not None:
             stream.add(client.submit(run_one, sweep.task(rid), simulate, pure=False))
+
+
+# --- for sim.decide: the same executors on any list of tasks ---------------------------------------
+
+def run_tasks_futures(tasks, todo: list[int], executor, workers: int | None, simulate, collect) -> None:
+    """Run ``tasks.task(i)`` for ``i`` in ``todo`` on an executor, or on local processes ("local")."""
+    if executor == "local":
+        pool = ProcessPoolExecutor(max_workers=workers or os.cpu_count() or 1,
+                                   mp_context=multiprocessing.get_context("spawn"), initializer=_ignore_sigint)
+        try:
+            _run_futures(tasks, todo, pool, simulate, collect)
+        finally:
+            pool.shutdown(wait=True, cancel_futures=True)
+        return
+    _run_futures(tasks, todo, executor, simulate, collect)
+
+
+def run_tasks_dask(tasks, todo: list[int], executor, scheduler: str | None, workers: int | None, simulate,
+                   collect, timeout: float = 10.0) -> None:
+    """The same on Dask: a client given, a scheduler's address, or a local cluster of ``workers``."""
+    client, cluster = _dask_client(executor, scheduler, workers, timeout)
+    try:
+        _run_dask(tasks, todo, client, simulate, collect)
+    finally:
+        _close(client if client is not executor else None, cluster)
