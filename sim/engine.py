@@ -162,30 +162,11 @@ class ArrayMarketModel(Market):
                           if self.ad_exposure[top, b] > 0]
 
     def _attention_groups(self) -> list[tuple[np.ndarray, int]]:
-        """(members in id order, the member with the most attention) of each attention group."""
-        attention = self.attention
-        some = attention > 0
-        if not some.any():
-            return []
-        low = float(attention[some].min())
-        level = np.zeros(len(attention), dtype=np.int16)
-        level[some] = 1 + np.minimum(np.log(attention[some] / low) / np.log(self.AD_STRATUM_RATIO),
-                                     1000).astype(np.int16)
-        order = np.argsort(level, kind="stable")  # a radix sort of small integers: ids stay in order
-        ends = np.cumsum(np.bincount(level)).tolist()
-        levels = [order[start:end] for start, end in zip(ends[:-1], ends[1:]) if end > start]  # level 0: no ads
+        """(members in id order, the member with the most attention) of each attention group: the
+        :func:`strata` of attention, merged while that draws fewer than AD_STRATUM_WASTE more ads a day."""
         rate = max(float(np.sum([lv["ad_intensity"] for lv in self.levers])), 0.01)  # ad chance per attention
-        groups, group, top = [], [], 0.0
-        for members in levels:
-            highest = float(attention[members].max())
-            if group and sum(map(len, group)) * (highest - top) * rate > self.AD_STRATUM_WASTE:
-                groups.append(group)
-                group = []
-            group.append(members)
-            top = highest
-        groups.append(group)
-        merged = [np.sort(np.concatenate(g)) if len(g) > 1 else g[0] for g in groups]
-        return [(members, int(members[np.argmax(attention[members])])) for members in merged]
+        return [(members, int(members[np.argmax(self.attention[members])]))
+                for members, _ in strata(self.attention, self.AD_STRATUM_RATIO, self.AD_STRATUM_WASTE / rate)]
 
     def _move(self, ids: np.ndarray, stage: int) -> None:
         """Put consumers (all in one stage today) into ``stage``: they act on it from tomorrow."""
