@@ -51,8 +51,7 @@ from matplotlib.figure import Figure
 from .. import api, economics
 from ..params import ScenarioError, suggest
 from ..scenario import Scenario, parse_toml, read_text
-from ..sweep.spec import Task
-from .compare import _atomic, _package_version, kpis, local_pool, replicate_seeds, simulate_money
+from .compare import _atomic, _package_version, _Tasks, kpis, local_pool, replicate_seeds, simulate_money
 from .stats import mean_interval, paired_interval
 
 LEVERS = ("ads", "prompts", "service")
@@ -295,17 +294,6 @@ def score(spec: Spec, rows: list[dict[str, float]]) -> float:
 
 # --- running -------------------------------------------------------------------------------------
 
-@dataclass
-class _Batch:
-    arms: list[Scenario]
-    seeds: list[int]
-    daily: tuple[str, ...]
-
-    def task(self, rid: int) -> Task:
-        arm, replicate = divmod(rid, len(self.seeds))
-        return Task(rid, arm, replicate, self.seeds[replicate], {}, self.arms[arm], (), self.daily)
-
-
 class _Runner:
     """Runs batches of scenarios on the R seeds with one pool (or Dask client) kept for the whole study."""
 
@@ -335,7 +323,7 @@ class _Runner:
         from ..sweep.execute import run_tasks_dask as _run_dask
         from ..sweep.execute import run_tasks_futures as _run_futures
 
-        batch = _Batch(arms, seeds, daily)
+        batch = _Tasks(arms, seeds, daily)  # arms x paired seeds, as compare runs them
         results: dict[int, dict] = {}
         todo = list(range(len(arms) * len(seeds)))
 
