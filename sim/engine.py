@@ -134,7 +134,6 @@ class ArrayMarketModel(Market):
 
     def _levers_changed(self) -> None:
         self.prices = np.array(self.price_list, dtype=float)
-        self.hypes = np.array(self.hype, dtype=float)
         self.qualities = np.array([lv["quality"] for lv in self.levers], dtype=float)
         self.spreads = np.array([lv["quality_spread"] for lv in self.levers], dtype=float)
         self.failures = np.array([lv["failure_rate"] for lv in self.levers], dtype=float)
