@@ -13,13 +13,18 @@ Four measurements, each printed as a table (figures in BENCHMARKS.md), and a fif
    at 100,000 agents on networks of mean degree 10, timed side by side in this process (the
    example's construction patched as in ``bench_virus.py``; only ``step()`` timed; the example is
    slow at this size, so a few steps of it).
-5. ``networks`` (not in "all"): seconds to build each network kind of mean degree 10 with the
+5. ``whole``: the whole command as a user meets it, ``momentsim run baseline --engine array`` at
+   100,000 consumers x 5 years (1,825 recorded days; start-up, the 365-day burn-in, the network and
+   the written files all in the wall time) against the ``virus_on_network`` rate measured as in 4,
+   alternated ``--rounds`` times; the ratio counts the recorded agent-days only (goal: 300x).
+6. ``networks`` (not in "all"): seconds to build each network kind of mean degree 10 with the
    array engine's NumPy builders at 10^5 and 10^6 consumers, and with networkx at 10^5.
 
 Run from the project root::
 
     .venv/bin/python benchmarks/bench_array.py                 # all four
     .venv/bin/python benchmarks/bench_array.py scaling small    # some
+    .venv/bin/python benchmarks/bench_array.py whole            # the whole command vs virus_on_network
     .venv/bin/python benchmarks/bench_array.py profile          # cProfile of 365 days at 10^6 (not in "all")
     .venv/bin/python benchmarks/bench_array.py networks         # network builders (not in "all")
 """
@@ -145,6 +150,37 @@ def virus(args) -> None:
           f"the goal (>= 300x)")
 
 
+def whole(args) -> None:
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    from bench_virus import build_virus_model
+
+    agents, days = 100_000, 5 * 365
+    theirs = build_virus_model(agents, 10, outbreak=1000, seed=1)
+    theirs.step()
+    walls, virus_rates = [], []
+    for _ in range(args.rounds):
+        with tempfile.TemporaryDirectory() as out:
+            command = [str(ROOT / ".venv" / "bin" / "momentsim"), "run", "baseline", "--engine", "array",
+                       "--steps", str(days), "--set", f"population.size={agents}",
+                       "--set", "network.kind=small_world", "--set", "network.mean_degree=10", "--out", out]
+            start = time.perf_counter()
+            subprocess.run(command, capture_output=True, check=True)
+            walls.append(time.perf_counter() - start)
+        gc.collect()
+        start = time.perf_counter()
+        for _ in range(2):
+            theirs.step()
+        virus_rates.append(agents * 2 / (time.perf_counter() - start))
+    wall, virus_rate = statistics.median(walls), statistics.median(virus_rates)
+    ours_rate = agents * days / wall
+    print(" ".join(command[1:-2]))
+    print(f"  whole command: {', '.join(f'{w:.2f}' for w in walls)} s; median {wall:.2f} s -> "
+          f"{ours_rate:,.0f} recorded agent-days/s")
+    print(f"  Mesa virus_on_network (100,000 agents, mean degree 10): {virus_rate:,.0f} agent-steps/s")
+    print(f"  ratio {ours_rate / virus_rate:,.0f}x -> {'meets' if ours_rate >= 300 * virus_rate else 'does NOT meet'} "
+          f"the goal (>= 300x)")
+
+
 def networks(args) -> None:
     from sim import network
 
@@ -180,8 +216,8 @@ def main(argv=None) -> None:
     parser.add_argument("--rounds", type=int, default=3, help="interleaved rounds in the virus comparison (3)")
     args = parser.parse_args(argv)
     for what in args.what or ["scaling", "small", "million", "virus"]:
-        if what not in ("scaling", "small", "million", "virus", "profile", "networks"):
-            parser.error(f"expected scaling, small, million, virus, profile or networks, found {what!r}")
+        if what not in ("scaling", "small", "million", "virus", "whole", "profile", "networks"):
+            parser.error(f"expected scaling, small, million, virus, whole, profile or networks, found {what!r}")
         print(f"== {what}")
         globals()[what](args)
         print()

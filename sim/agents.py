@@ -152,6 +152,7 @@ class Consumer(mesa.Agent):
             brand = rules.pick(probabilities, self.draw())
         if brand >= m.n_brands:  # walked away: the need stays unmet until it comes round again
             m.day.walk_aways += 1
+            m.walked_today.append(self.index)
             self.stage = Stage.DORMANT
             return
         retained = rules.is_retention(self.last_brand, brand)

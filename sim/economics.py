@@ -19,10 +19,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from . import rules
 from .params import Event
 
 DAYS_A_YEAR = 365.0
-LEVER_SPEND = ("ads", "prompts", "service")  # the spending levers, in the order columns and plans use
+LEVER_SPEND = ("ads", "prompts", "service", "remarketing")  # the spending levers, in the order columns and plans use
 PNL_MEASURES = ("spend_ads", "spend_prompts", "spend_service", "gross_margin", "profit")
 
 
@@ -104,27 +105,19 @@ def capacity_share(budget_per_day, unit_cost, eligible_per_day):
     return float(min(1.0, budget_per_day / unit_cost / eligible_per_day))
 
 
-# --- remarketing (seed 004): a rule for the engines, not yet wired -----------------------
+# --- remarketing (seed 004): the journey rule is in sim.rules; its spend is below -------------
 
-def remarketing_strength(delay_days, half_life_days: float):
-    """How much of an ad's trigger effect a remarketing contact keeps after ``delay_days``.
-
-    Seed 004: the shorter the delay between two touches, the more effective the campaign. A contact
-    on the day of the walk-away keeps all of it; the effect halves every ``half_life_days``.
-    """
-    return np.exp(-math.log(2.0) * np.asarray(delay_days, dtype=float) / half_life_days)
-
-
-def remarketing_trigger(ad_trigger: float, delay_days, half_life_days: float):
-    """Chance a remarketing contact restarts the journey of one who researched the brand and walked away."""
-    return ad_trigger * remarketing_strength(delay_days, half_life_days)
+remarketing_strength = rules.remarketing_strength
+remarketing_trigger = rules.remarketing_trigger
 
 
 # --- profit, returns, lifetime value, present value ------------------------------------
 
-def profit(gross_margin, acquisition_cost, retention_cost, spend_ads, spend_prompts, spend_service):
+def profit(gross_margin, acquisition_cost, retention_cost, spend_ads, spend_prompts, spend_service,
+           spend_remarketing=0.0):
     """A day's profit: gross margin less the costs of winning and keeping customers and of each lever."""
-    return gross_margin - acquisition_cost - retention_cost - spend_ads - spend_prompts - spend_service
+    return (gross_margin - acquisition_cost - retention_cost - spend_ads - spend_prompts - spend_service
+            - spend_remarketing)
 
 
 def return_on_spend(extra_profit, extra_spend):
@@ -222,7 +215,7 @@ def engine_scenario(scenario):
 
 def pnl(table: pd.DataFrame, scenario) -> pd.DataFrame:
     """The recorded table with, per brand and day, ``spend_ads``, ``spend_prompts``, ``spend_service``,
-    ``gross_margin`` and ``profit`` (suffixed ``_<brand>``).
+    ``spend_remarketing``, ``gross_margin`` and ``profit`` (suffixed ``_<brand>``).
 
     Day 0 is the initial state: nothing is bought or spent on it. Prompts sent come from the engines'
     ``prompts_<brand>`` column when it is recorded, else :func:`prompts_sent_estimate`; complaints
@@ -254,10 +247,14 @@ def pnl(table: pd.DataFrame, scenario) -> pd.DataFrame:
         new[f"spend_ads_{brand}"] = ads
         new[f"spend_prompts_{brand}"] = prompts
         new[f"spend_service_{brand}"] = service
+        contacts = (table[f"remarketing_{brand}"].to_numpy(dtype=float) if f"remarketing_{brand}" in table
+                    else np.zeros(len(table)))
+        remarketing = contacts * lv["remarketing_cost"].to_numpy(dtype=float) * active
+        new[f"spend_remarketing_{brand}"] = remarketing
         new[f"gross_margin_{brand}"] = gross
         new[f"profit_{brand}"] = profit(gross, table[f"acquisition_cost_{brand}"].to_numpy(dtype=float),
                                         table[f"retention_cost_{brand}"].to_numpy(dtype=float),
-                                        ads, prompts, service)
+                                        ads, prompts, service, remarketing)
     return pd.concat([out, pd.DataFrame(new, index=out.index)], axis=1)
 
 

@@ -12,8 +12,10 @@ over, and each consumer still has its own independent chance each day, as in the
 * Dormant: each day the need comes round for each consumer with the category's daily chance; the
   picks are drawn over the whole population and those not dormant (or with no purchase cycle yet)
   are passed over.
-* ZMOT and SMOT (geometric length): the stage's members are kept in a pool; each day each member
-  leaves with the stage's daily chance. One-day stages (Stimulus, FMOT, UMOT) act the next day.
+* ZMOT and SMOT (geometric length): each member leaves with the stage's daily chance; since that
+  is memoryless, the day one acts is drawn on entering (geometric) and kept in a calendar, so a day
+  costs those who enter and leave, not the stage's members. One-day stages (Stimulus, FMOT, UMOT)
+  act the next day.
   Each day's group acts in id order, the per-agent engine's order.
 * Ads: each brand's ads are seen by each consumer with the chance ``rules.exposure_probability``
   gives it (independently of the other brands: the per-agent engine draws the same, first whether
@@ -99,15 +101,18 @@ class ArrayMarketModel(Market):
         self.recovered = np.zeros(n, dtype=bool)  # the last experience was saved by a resolved complaint
         self.rating = np.zeros(n, dtype=np.int8)
         # The daily chance of the need, drawn per group of consumers of about the same chance.
-        self.need_strata = [(members, top, self.need_chance[members])
+        self.need_strata = [(members, top, self.need_chance[members] / top)
                             for members, top in strata(self.need_chance, self.AD_STRATUM_RATIO)]
         self.aware_count = self.aware.sum(axis=0).astype(np.int64)
         self.attitude_sum = np.where(self.aware, self.attitude, 0.0).sum(axis=0)
         # Who acts on a stage tomorrow (one-day stages), and who is in a stage of geometric length.
         self.tomorrow: dict[int, list[np.ndarray]] = {STIMULUS: [], FMOT: [], UMOT: []}
-        self.pools: dict[int, np.ndarray] = {ZMOT: _EMPTY, SMOT: _EMPTY}
-        self.entering: dict[int, list[np.ndarray]] = {ZMOT: [], SMOT: []}
+        # A stage of geometric length: each member leaves it with the stage's daily chance, so the day
+        # one acts on it is drawn on entering (geometric, memoryless: the same law as a daily draw);
+        # per stage, day -> the groups due to act that day.
         self.leave_chance = {ZMOT: self.leave_research, SMOT: self.leave_experience}
+        self.calendar: dict[int, dict[int, list[np.ndarray]]] = {ZMOT: {}, SMOT: {}}
+        self.clock = 0  # days lived, burn-in included (the calendar's days: day_number skips day 0)
         self.inbox = (_EMPTY, _EMPTY, _EMPTY)  # (listener, brand, stars) of tonight's stories
         self.outbox: list[tuple[np.ndarray, ...]] = []
         self._ad_intensities = None
@@ -155,8 +160,10 @@ class ArrayMarketModel(Market):
         """
         if not hasattr(self, "_attention_strata"):
             self._attention_strata = self._attention_groups()
-        # (members, brand, largest chance, the members' chances) of every stratum worth drawing.
-        self.ad_strata = [(members, b, float(self.ad_exposure[top, b]), self.ad_exposure[members, b])
+        # (the members' (consumer, brand) pairs by index into the flat (consumers x brands) arrays, brand,
+        # largest chance, the members' chances over it) of every stratum worth drawing, brand by brand.
+        self.ad_strata = [(members * self.n_brands + b, b, float(self.ad_exposure[top, b]),
+                           self.ad_exposure[members, b] / self.ad_exposure[top, b])
                           for b in range(self.n_brands) for members, top in self._attention_strata
                           if self.ad_exposure[top, b] > 0]
 
@@ -174,12 +181,25 @@ class ArrayMarketModel(Market):
         self.stage_count[self.stage[ids[0]]] -= len(ids)
         self.stage_count[stage] += len(ids)
         self.stage[ids] = stage
-        (self.entering if stage in self.pools else self.tomorrow)[stage].append(ids)
+        if stage not in self.calendar:
+            self.tomorrow[stage].append(ids)
+            return
+        # Due on day today + G, G geometric (>= 1): from tomorrow, each day's chance of leaving.
+        wait = self.rng.geometric(self.leave_chance[stage], len(ids))
+        calendar, today = self.calendar[stage], self.clock
+        if len(ids) == 1 or wait.min() == wait.max():
+            calendar.setdefault(today + int(wait[0]), []).append(ids)
+            return
+        order = np.argsort(wait, kind="stable")  # ids stay in order within each day
+        wait = wait[order]
+        cuts = np.flatnonzero(wait[1:] != wait[:-1]) + 1
+        for start, end in zip([0, *cuts.tolist()], [*cuts.tolist(), len(ids)]):
+            calendar.setdefault(today + int(wait[start]), []).append(ids[order[start:end]])
 
     def _due(self) -> dict[int, np.ndarray]:
         """Per stage, who acts on it today: all who entered a one-day stage yesterday; in a stage of
-        geometric length, each member with the stage's daily chance of leaving it (a Bernoulli process
-        over the members: the draws cost those it picks).
+        geometric length, those whose day it is (drawn on entering, :meth:`_move`: the draws cost
+        those who enter, not the stage's members).
 
         Each group in id order, the per-agent engine's order: it decides which of a night's reviews
         are the most recent ones read (many a night in a large population) and the order stories are
@@ -189,17 +209,9 @@ class ArrayMarketModel(Market):
         for stage, parts in self.tomorrow.items():
             due[stage] = np.sort(np.concatenate(parts)) if len(parts) > 1 else parts[0] if parts else _EMPTY
             self.tomorrow[stage] = []
-        for stage, pool in self.pools.items():
-            if self.entering[stage]:
-                pool = np.concatenate([pool, *self.entering[stage]])
-                self.entering[stage] = []
-            picks = bernoulli_picks(self.rng, len(pool), self.leave_chance[stage])
-            due[stage] = np.sort(pool[picks])
-            if len(picks):
-                stay = np.ones(len(pool), dtype=bool)
-                stay[picks] = False
-                pool = np.compress(stay, pool)
-            self.pools[stage] = pool
+        for stage, calendar in self.calendar.items():
+            parts = calendar.pop(self.clock, None)
+            due[stage] = _EMPTY if parts is None else np.sort(np.concatenate(parts) if len(parts) > 1 else parts[0])
         return due
 
     def _wait_for_need(self, ids: np.ndarray) -> None:
@@ -244,7 +256,8 @@ class ArrayMarketModel(Market):
     # --- one day ----------------------------------------------------------------------
 
     def _live_day(self) -> None:
-        woken = self._wake([self._hear_stories(), self._see_ads()])
+        self.clock += 1
+        woken = self._wake([self._hear_stories(), self._see_ads(), self._remarket()])
         # Every group acts on its stage at the start of the day; what is shared is heard tomorrow.
         due = self._due()
         self._respond_to_stimulus(due[STIMULUS])
@@ -255,14 +268,23 @@ class ArrayMarketModel(Market):
         self._move(woken, STIMULUS)
         self._deliver()
 
+    def _dormant(self, ids: np.ndarray) -> np.ndarray:
+        return self.stage[ids] == DORMANT
+
+    def _ad_seen(self, ids: np.ndarray, brand: int) -> None:
+        flat = ids * self.n_brands + brand
+        self.last_ad.reshape(-1)[flat] = self.day_number
+        was = self.attitude.reshape(-1)[flat]
+        self._know(flat, brand, rules.move_attitude(was, 1.0, self.params["ads.persuasion"]), aware=None, was=was)
+
     def _unknow(self, flat: np.ndarray) -> None:
         self._know(flat, flat % self.n_brands, np.zeros(len(flat)), np.zeros(len(flat), dtype=bool))
 
     def _wake(self, triggered: list[np.ndarray]) -> np.ndarray:
         """The dormant whose need comes round today (a daily chance, drawn for the few it picks) or
         whom an ad or a story triggered; each once, in id order."""
-        picked = [members[picks[self.rng.random(len(picks)) * top < chance[picks]]]
-                  for members, top, chance in self.need_strata
+        picked = [members[picks[self.rng.random(len(picks)) < ratio[picks]]]
+                  for members, top, ratio in self.need_strata
                   for picks in (bernoulli_picks(self.rng, len(members), top),)]
         picked = np.sort(np.concatenate(picked)) if len(picked) > 1 else picked[0] if picked else _EMPTY
         woken = picked[(self.stage[picked] == DORMANT) & self.cycling[picked]]
@@ -316,22 +338,23 @@ class ArrayMarketModel(Market):
         which brands', conditionally.)
         """
         p, n = self.params, self.n_brands
-        persuasion, trigger = p["ads.persuasion"], p["journey.ad_trigger"]
-        triggered = []
-        seen = [[] for _ in range(n)]
-        for members, b, top, chance in self.ad_strata:
-            picks = bernoulli_picks(self.rng, len(members), top)
-            seen[b].append(members[picks[self.rng.random(len(picks)) * top < chance[picks]]])
-        attitude = self.attitude.reshape(-1)
-        for b, parts in enumerate(seen):
-            who = np.concatenate(parts) if len(parts) > 1 else parts[0] if parts else _EMPTY
-            if len(who):
-                flat = who * n + b
-                self.last_ad.reshape(-1)[flat] = self.day_number
-                was = attitude[flat]
-                self._know(flat, b, rules.move_attitude(was, 1.0, persuasion), was=was)
-                triggered.append(who[self.rng.random(len(who)) < trigger])
-        return np.concatenate(triggered) if triggered else _EMPTY
+        seen, per_brand = [], [0] * n  # the (consumer, brand) pairs of the ads seen today, brand by brand
+        for pairs, b, top, ratio in self.ad_strata:
+            picks = bernoulli_picks(self.rng, len(pairs), top)
+            seen.append(pairs[picks[self.rng.random(len(picks)) < ratio[picks]]])
+            per_brand[b] += len(seen[-1])
+        flat = np.concatenate(seen) if len(seen) > 1 else seen[0] if seen else _EMPTY
+        if not len(flat):
+            return _EMPTY
+        self.last_ad.reshape(-1)[flat] = self.day_number
+        was = self.attitude.reshape(-1)[flat]
+        attitude = rules.move_attitude(was, 1.0, p["ads.persuasion"])
+        start = 0
+        for b, count in enumerate(per_brand):
+            if count:
+                self._know(flat[start:start + count], b, attitude[start:start + count], was=was[start:start + count])
+            start += count
+        return flat[self.rng.random(len(flat)) < p["journey.ad_trigger"]] // n
 
     def _respond_to_stimulus(self, ids: np.ndarray) -> None:
         """Stimulus: a satisfied customer may go straight back to the brand (loyalty loop)."""
@@ -353,13 +376,15 @@ class ArrayMarketModel(Market):
         expectation_flat = self.expectation.reshape(-1)
         discovered = self.rng.random((n, len(ids))) < p["journey.discovery"]
         displayed = self.reviews.displayed()
+        susceptibility = self.susceptibility[ids] if any(count for count, _ in displayed) else None
+        first = ids * n
         for b in range(n):
-            flat = ids * n + b
+            flat = first + b
             aware = aware_flat[flat] | discovered[b]
             count, rating = displayed[b]  # what the platform shows: average and count
             attitude = was = attitude_flat[flat]
             if count:
-                weight = rules.review_weight(p["reviews.weight"], self.susceptibility[ids], float(count),
+                weight = rules.review_weight(p["reviews.weight"], susceptibility, float(count),
                                              p["reviews.half_count"])
                 signal = rules.rating_signal(rating, p["reviews.reference_rating"], p["reviews.rating_scale"])
                 attitude = np.where(aware, rules.move_attitude(attitude, signal, weight), attitude)
@@ -393,6 +418,7 @@ class ArrayMarketModel(Market):
         walkers = int(np.count_nonzero(walk))
         self.day.walk_aways += walkers
         if walkers:
+            self.walked_today = ids[walk]
             self._wait_for_need(ids[walk])
             ids, choice = ids[~walk], choice[~walk]
         buyers = np.concatenate([loyal_ids, ids])
@@ -400,8 +426,8 @@ class ArrayMarketModel(Market):
         previous = self.last_brand[buyers]
         retained = rules.is_retention(previous, brand)
         followed = self.last_satisfied[buyers] & (previous >= 0)  # a purchase after a satisfied experience
-        np.add.at(self.rebuys_after, (self.recovered[buyers[followed]].astype(np.int64),
-                                      retained[followed].astype(np.int64)), 1)
+        self.rebuys_after += np.bincount(2 * self.recovered[buyers[followed]] + retained[followed],
+                                         minlength=4).reshape(2, 2)
         bought = np.bincount(brand, minlength=n).tolist()
         kept = np.bincount(brand[retained], minlength=n).tolist()
         d = self.day

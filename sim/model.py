@@ -13,7 +13,7 @@ import pandas as pd
 from . import network, rules
 from .network import bernoulli_picks
 from .agents import Consumer, Stage
-from .params import CHANNELS, Params
+from .params import CHANNELS, REMARKETING_MAX_DELAY, Params
 from .provenance import MomentsimWarning
 from .record import DayCounts, Recorder, columns
 from .scenario import Scenario, load, loads
@@ -136,6 +136,9 @@ class Market(mesa.Model):
         self.star_recent = np.zeros(6)
         self.recent_sales: deque = deque(maxlen=params["market.share_window"])
         self.recent_talk: deque = deque(maxlen=SENTIMENT_WINDOW)
+        # Who walked away at the shelf on each of the last days (ids in order; the last is yesterday's).
+        self.walked: deque = deque(maxlen=REMARKETING_MAX_DELAY)
+        self.walked_today = []
         # Next purchases after a satisfied experience: [resolved complaint?][same brand?] (validation).
         self.rebuys_after = np.zeros((2, 2), dtype=np.int64)
         self.day_number = 0
@@ -173,9 +176,11 @@ class Market(mesa.Model):
         self.day = DayCounts(self.n_brands)
         self.talk_weight = rules.talk_weights(self.star_recent, self.params["sharing.extremity"])
         self.reviews_before = self.reviews.counts.copy()
+        self.walked_today = []
         self._live_day()
         self._forget()
         d = self.day
+        self.walked.append(np.sort(np.asarray(self.walked_today, dtype=np.int64)))
         self.star_recent += np.asarray(d.experience_stars) - self.star_recent / STAR_MEMORY_DAYS
         self.recent_sales.append(d.purchases)
         self.recent_talk.append((d.shares_positive, d.shares_negative))
@@ -234,6 +239,39 @@ class Market(mesa.Model):
             return np.full(n, float(mean))
         c = self.params["population.trait_concentration"]
         return self.rng.beta(mean * c, (1.0 - mean) * c, size=n)
+
+    def _remarket(self) -> np.ndarray:
+        """Remarketing (seed 004): each brand's ads to those who researched it and walked away
+        ``remarketing_delay`` days ago, still without a journey, each reached with ``remarketing_reach``;
+        a contact is an ad seen, and starts the journey again with :func:`rules.remarketing_trigger`.
+        Returns those it starts, in id order. (No draws at all while no brand remarkets.)"""
+        p, n, started = self.params, self.n_brands, []
+        for b, levers in enumerate(self.levers):
+            reach, delay = levers["remarketing_reach"], levers["remarketing_delay"]
+            if reach <= 0 or delay > len(self.walked) or not len(self.walked[-delay]):
+                continue
+            ids = self.walked[-delay]
+            ids = ids[self.aware.reshape(-1)[ids * n + b] & self._dormant(ids)]
+            ids = ids[self.rng.random(len(ids)) < reach]
+            self.day.remarketing[b] += len(ids)
+            if len(ids):
+                self._ad_seen(ids, b)
+                chance = rules.remarketing_trigger(p["remarketing.trigger"], delay, p["remarketing.half_life_days"])
+                started.append(ids[self.rng.random(len(ids)) < chance])
+        if not started:
+            return np.empty(0, dtype=np.int64)
+        return np.unique(np.concatenate(started))
+
+    def _dormant(self, ids: np.ndarray) -> np.ndarray:
+        """Whether each of ``ids`` is dormant (between journeys)."""
+        raise NotImplementedError
+
+    def _ad_seen(self, ids: np.ndarray, brand: int) -> None:
+        """Consumers (all aware of the brand) saw one of its ads today: the promise, and persuasion."""
+        flat = ids * self.n_brands + brand
+        self.last_ad.reshape(-1)[flat] = self.day_number
+        attitude = self.attitude.reshape(-1)
+        attitude[flat] = rules.move_attitude(attitude[flat], 1.0, self.params["ads.persuasion"])
 
     def _update_levers(self) -> None:
         """Derived per-brand quantities, recomputed when an intervention changes a lever."""
@@ -330,12 +368,18 @@ class MarketModel(Market):
         """Whether each consumer was satisfied with its last experience (for the network view)."""
         return np.fromiter((c.satisfied for c in self.consumers), dtype=bool, count=len(self.consumers))
 
+    def _dormant(self, ids: np.ndarray) -> np.ndarray:
+        return np.fromiter((self.consumers[i].stage == Stage.DORMANT for i in ids.tolist()), dtype=bool,
+                           count=len(ids))
+
     # --- one day -------------------------------------------------------------------
 
     def _live_day(self) -> None:
         # Every consumer acts once a day. The order does not matter: what is shared today is heard
         # tomorrow. (A plain loop over the agents: Mesa's AgentSet.do costs more than the dormant's day.)
         self.displayed_reviews = self.reviews.displayed()
+        for i in self._remarket().tolist():
+            self.consumers[i].triggered = True
         for consumer in self.consumers:
             consumer.step()
         self._deliver()

@@ -187,16 +187,33 @@ def bernoulli_picks(rng: np.random.Generator, count: int, chance: float) -> np.n
         raise ValueError(f"bernoulli_picks: at most 2**61 positions, asked for {count}")
     if chance >= 1:
         return np.arange(count, dtype=np.int64)
-    # Geometric gaps by inversion, in floating point: a tiny chance gives gaps far beyond ``count``
-    # (NumPy's integer geometric draws overflow there), capped before they become integers.
+    # Geometric gaps by inversion, floor(E / -log(1 - p)) + 1 of standard exponentials E, in floating
+    # point: a tiny chance gives gaps far beyond ``count`` (NumPy's integer geometric draws overflow
+    # there), and an infinite gap is a gap past the end.
     scale = -1.0 / np.log1p(-chance)
     expected = count * chance
     batch = int(min(expected + 5 * expected ** 0.5 + 16, 2**26))
 
+    if count <= 2**53:  # positions are exact in floating point: one pass of sums, integers at the end
+        def positions(start: float) -> np.ndarray:
+            pos = rng.standard_exponential(batch)
+            with np.errstate(over="ignore"):
+                pos *= scale
+                np.floor(pos, out=pos)
+                pos += 1.0
+                np.cumsum(pos, out=pos)
+            pos += start
+            return pos
+
+        picks = positions(-1.0)
+        while picks[-1] < count:
+            picks = np.concatenate([picks, positions(float(picks[-1]))])
+        return picks[:np.searchsorted(picks, count)].astype(np.int64)
+
     def gaps() -> np.ndarray:
-        with np.errstate(over="ignore"):  # an infinite gap is a gap past the end
+        with np.errstate(over="ignore"):
             gap = np.minimum(rng.standard_exponential(batch) * scale, 2.0 * count + 2.0)  # past the end
-        return np.maximum(np.ceil(gap), 1.0).astype(np.int64)
+        return np.floor(gap).astype(np.int64) + 1
 
     def steps(start: int) -> np.ndarray:
         """Positions after ``start``, up to the first past the end (whose sum cannot overflow)."""

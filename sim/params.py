@@ -74,6 +74,7 @@ STAGES = ("dormant", "stimulus", "zmot", "fmot", "smot", "umot")
 CHANNELS = ("computer", "smartphone", "press_mail", "in_person")
 
 A = "assumption"
+REMARKETING_MAX_DELAY = 60  # days: who walked away is remembered this long for remarketing
 MAX_POPULATION = 10_000_000  # the array engine's ceiling on this kind of machine (24 GB)
 MAX_DAYS = 36_500  # a century of days
 MAX_MONEY = 1e9
@@ -185,6 +186,14 @@ SCHEMA: dict[str, Param] = {
     "ads.hype": _nonneg(0.5, "rise of expectation per unit of the brand's ad intensity, for those who saw its "
                              "ads", "Oliver (1980): promises raise the bar; level: " + A, 100.0),
     "ads.hype_days": _nonneg(30.0, "days an ad's promise stays in mind", A, 3650.0),
+    "remarketing.trigger": _prob(0.1, "chance a remarketing ad shown the day after a walk-away starts the "
+                                      "journey again (it halves every remarketing.half_life_days of delay)",
+                                 A + ", to calibrate: twice an ordinary ad's (journey.ad_trigger), the need being "
+                                     "still there; retargeting works best on those with a defined need "
+                                     "(Lambrecht & Tucker, JMR 2013)"),
+    "remarketing.half_life_days": _pos(7.0, "days of delay after which a remarketing ad keeps half its effect",
+                                       "seed 004 (the shorter the delay between two touches, the more "
+                                       "effective the campaign); level: " + A, 3650.0),
     # experience (SMOT)
     "expectation.neutral": _prob(0.5, "expected quality with a neutral attitude and no hype", A),
     "expectation.attitude_weight": _prob(0.25, "rise of expectation per unit of attitude",
@@ -260,6 +269,15 @@ BRAND_SCHEMA: dict[str, Param] = {
                            A + ": an e-mail or in-app prompt, a hundredth of a purchase's price", MAX_MONEY),
     "service_cost": _nonneg(2.0, "cost of one complaint handled by customer service",
                             A + ": a contact and a goodwill gesture, a fifth of a purchase's price", MAX_MONEY),
+    # remarketing (seed 004)
+    "remarketing_reach": _prob(0.0, "share of those who researched the brand and walked away that the brand's "
+                                    "remarketing ads reach (0: no remarketing)", "the brand's plan"),
+    "remarketing_delay": _pos(1, "days between the walk-away and the remarketing ad (1: the next day)",
+                              "seed 004 (the shorter the delay, the more effective); default: the next day",
+                              REMARKETING_MAX_DELAY, int),
+    "remarketing_cost": _nonneg(0.05, "cost of one remarketing contact (a few display impressions)",
+                                A + ": a retargeting CPM of about 10 and five impressions a contact",
+                                MAX_MONEY),
     # --- end economics ---
 }
 

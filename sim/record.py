@@ -19,7 +19,7 @@ TOTAL_COLUMNS = ["purchases", "experiences_satisfied", "experiences_dissatisfied
 BRAND_COLUMNS = ["sentiment", "rating", "aware", "purchases", "market_share", "shares_positive",
                  "shares_negative", "revenue", "acquisitions", "retentions", "acquisition_cost",
                  "retention_cost", "reviews", "recoveries", "attitude", "complaints", "prompts",
-                 "stars_1", "stars_2", "stars_3", "stars_4", "stars_5"]
+                 "stars_1", "stars_2", "stars_3", "stars_4", "stars_5", "remarketing"]
 
 
 def columns(brands: list[str]) -> list[str]:
@@ -41,6 +41,7 @@ class DayCounts:
         self.complaints = [0] * n_brands
         self.prompts = [0] * n_brands  # review requests sent (to customers who did not share on their own)
         self.recoveries = [0] * n_brands
+        self.remarketing = [0] * n_brands  # remarketing contacts (ads to those who walked away)
         self.experience_stars = [0] * 6  # today's experiences by stars (index 1-5), every brand
         self.satisfied = 0
         self.dissatisfied = 0
@@ -105,4 +106,5 @@ class Recorder:
             row[f"prompts_{name}"] = day.prompts[b]
             for stars in range(1, 6):
                 row[f"stars_{stars}_{name}"] = int(posted[b, stars])
+            row[f"remarketing_{name}"] = day.remarketing[b]
         return row

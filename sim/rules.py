@@ -126,6 +126,21 @@ def expectation(attitude, hype, neutral, attitude_weight):
     return _clip(neutral + attitude_weight * attitude + hype, 0.0, 1.0)
 
 
+def remarketing_strength(delay_days, half_life_days: float):
+    """How much of its effect a remarketing ad keeps when shown ``delay_days`` after the walk-away.
+
+    Seed 004: the shorter the delay between two touches, the more effective the campaign; the effect
+    halves every ``half_life_days``.
+    """
+    return np.exp(-math.log(2.0) * np.asarray(delay_days, dtype=float) / half_life_days)
+
+
+def remarketing_trigger(trigger: float, delay_days, half_life_days: float):
+    """Chance a remarketing ad starts again the journey of one who researched the brand and walked away
+    ``delay_days`` ago: ``trigger`` (the day after) weakened by the delay."""
+    return trigger * remarketing_strength(delay_days - 1, half_life_days)
+
+
 # --- FMOT: the choice ------------------------------------------------------------
 
 def choice_probabilities(attitude, aware, price, loyal_to, *, reference_price, attitude_weight,
@@ -145,16 +160,26 @@ def choice_probabilities(attitude, aware, price, loyal_to, *, reference_price, a
         weights = [math.exp(u - top) for u in utility]
         total = sum(weights)
         return [w / total for w in weights]
+    # Brands first: the reductions over a handful of brands become element-wise passes over the consumers
+    # (a reduction over a short last axis is many times slower).
     attitude = np.asarray(attitude, dtype=float)
-    utility = (attitude_weight * attitude
-               - price_weight * np.log(np.asarray(price, dtype=float) / reference_price)
-               + loyalty_bonus * np.asarray(loyal_to, dtype=float))
-    utility = np.where(np.asarray(aware, dtype=bool), utility, -np.inf)
-    walk = np.full(utility.shape[:-1] + (1,), float(walk_away_utility))
-    utility = np.concatenate([utility, walk], axis=-1)
-    utility = utility - utility.max(axis=-1, keepdims=True)
-    weights = np.exp(utility)
-    return weights / weights.sum(axis=-1, keepdims=True)
+    shape = attitude.shape
+
+    def brands_first(values, dtype=float):
+        return np.moveaxis(np.broadcast_to(np.asarray(values, dtype=dtype), shape), -1, 0)
+
+    brands = shape[-1]
+    utility = np.empty((brands + 1,) + shape[:-1])
+    known = utility[:brands]
+    np.multiply(attitude_weight, brands_first(attitude), out=known)
+    known -= brands_first(price_weight * np.log(np.asarray(price, dtype=float) / reference_price))
+    known += loyalty_bonus * brands_first(loyal_to)
+    np.copyto(known, -np.inf, where=~brands_first(aware, bool))
+    utility[brands] = float(walk_away_utility)
+    utility -= utility.max(axis=0)
+    weights = np.exp(utility, out=utility)
+    weights /= weights.sum(axis=0)
+    return np.moveaxis(weights, 0, -1)
 
 
 def pick(probabilities, u):
@@ -166,9 +191,8 @@ def pick(probabilities, u):
             if u < cumulative:
                 return index
         return len(probabilities) - 1
-    cumulative = np.cumsum(probabilities, axis=-1)
-    u = np.asarray(u, dtype=float)[..., None]
-    return np.minimum((cumulative <= u).sum(axis=-1), cumulative.shape[-1] - 1)
+    cumulative = np.cumsum(np.moveaxis(np.asarray(probabilities), -1, 0), axis=0)  # options first, as above
+    return np.minimum((cumulative <= np.asarray(u, dtype=float)).sum(axis=0), cumulative.shape[0] - 1)
 
 
 # --- SMOT: experience against expectation ------------------------------------------

@@ -47,10 +47,10 @@ KPIS: dict[str, tuple[str, str]] = {
     "rating": ("average rating, last day", "index"),
     "won": ("customers won", "count"),
     "kept": ("customers kept", "count"),
-    "spend": ("spend (ads, prompts, service)", "money"),
+    "spend": ("spend (ads, prompts, service, remarketing)", "money"),
 }
 DAILY = ("profit", "revenue", "purchases", "market_share", "sentiment", "rating", "acquisitions", "retentions",
-         "spend_ads", "spend_prompts", "spend_service")
+         "spend_ads", "spend_prompts", "spend_service", "spend_remarketing")
 
 
 def replicate_seeds(seed: int, replicates: int) -> list[int]:

@@ -354,7 +354,7 @@ class _Runner:
 def _daily_columns(brands: list[str]) -> tuple[str, ...]:
     per_brand = ("profit", "revenue", "purchases", "market_share", "sentiment", "rating", "acquisitions",
                  "retentions", "shares_positive", "shares_negative", "recoveries", "spend_ads", "spend_prompts",
-                 "spend_service", "gross_margin")
+                 "spend_service", "spend_remarketing", "gross_margin")
     return ("purchases", "experiences_dissatisfied", *(f"{m}_{b}" for b in brands for m in per_brand))
 
 

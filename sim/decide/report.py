@@ -171,7 +171,8 @@ def _run_page(folder: Path) -> str:
                 ("acquisition_cost", f"cost of winning customers ({cur})", "money"),
                 ("retention_cost", f"cost of keeping customers ({cur})", "money"),
                 ("spend_ads", f"ads ({cur})", "money"), ("spend_prompts", f"review prompts ({cur})", "money"),
-                ("spend_service", f"service ({cur})", "money"), ("profit", f"profit ({cur})", "money"),
+                ("spend_service", f"service ({cur})", "money"),
+                ("spend_remarketing", f"remarketing ({cur})", "money"), ("profit", f"profit ({cur})", "money"),
                 ("npv", f"NPV ({cur})", "money"), ("clv", f"customer lifetime value ({cur})", "index"),
                 ("clv_to_acquisition_cost", "CLV : acquisition cost", "index")]
     rows = [[label, *[_show(summary["brands"][b][key], kind) if summary["brands"][b].get(key) is not None

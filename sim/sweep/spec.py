@@ -51,7 +51,8 @@ TOTAL_METRICS = ("population", "adopters", "purchases", "experiences", "dissatis
 BRAND_METRICS = ("sentiment", "rating", "aware", "purchases", "market_share", "revenue", "acquisitions",
                  "retentions", "acquisition_cost", "retention_cost", "shares_positive", "shares_negative",
                  "reviews", "attitude", "net_sentiment", "complaints", "recoveries",
-                 "gross_margin", "spend_ads", "spend_prompts", "spend_service", "profit", "npv", "clv")
+                 "gross_margin", "spend_ads", "spend_prompts", "spend_service", "spend_remarketing", "profit", "npv",
+                 "clv")
 
 
 def metric_names(brands: list[str]) -> list[str]:
