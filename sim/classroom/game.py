@@ -580,7 +580,11 @@ def open_game(folder: Path, make_config) -> tuple[Game, bool]:
     """The game saved in ``folder`` (resumed: True), or a new one from ``make_config()``."""
     folder = Path(folder)
     api.check_writable(folder, "--dir")
-    folder.mkdir(parents=True, exist_ok=True)
     if (folder / STATE_FILE).exists():
         return Game.load(folder), True
-    return Game.create(make_config(), folder), False
+    config = make_config()  # a bad option is refused before anything is written
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise GameError(f"--dir {folder}: cannot create the folder: {exc.strerror or exc}") from None
+    return Game.create(config, folder), False
