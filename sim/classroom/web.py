@@ -306,16 +306,17 @@ def make_app(game: Game) -> Starlette:
         team, refused = team_guard(request)
         if refused:
             return refused
-        return svg(("team", team, game.round), lambda: charts.team_chart(
+        return await svg(("team", team, game.round), lambda: charts.team_chart(
             game.money, team, brand_index(team), game.config.days_per_round, game.round))
 
-    def svg(key, draw) -> Response:
+    async def svg(key, draw) -> Response:
+        """A chart, drawn once per round in a worker thread (the event loop keeps answering the others)."""
         if game.money is None or game.round == 0:
             return Response(status_code=404)
         if key not in svg_cache:
             if len(svg_cache) > 500:
                 svg_cache.clear()
-            svg_cache[key] = draw()
+            svg_cache[key] = await asyncio.get_running_loop().run_in_executor(None, draw)
         return Response(svg_cache[key], media_type="image/svg+xml", headers={"Cache-Control": "no-store"})
 
     # --- the teacher ---
@@ -447,7 +448,7 @@ def make_app(game: Game) -> Starlette:
     async def teacher_board(request: Request):
         if refused := teacher_guard(request):
             return refused
-        return svg(("board", game.round), lambda: charts.board_chart(
+        return await svg(("board", game.round), lambda: charts.board_chart(
             game.money, [*game.config.teams, RIVAL], game.config.days_per_round, game.round))
 
     async def teacher_debrief(request: Request):
@@ -479,7 +480,7 @@ def make_app(game: Game) -> Starlette:
         team = request.path_params["team"]
         if team not in game.config.teams:
             return Response(status_code=404)
-        return svg(("debrief", team, game.round), lambda: charts.debrief_chart(
+        return await svg(("debrief", team, game.round), lambda: charts.debrief_chart(
             _levers_by_round(team), [o[team] for o in game.outcomes], team, brand_index(team)))
 
     async def teacher_whatif(request: Request):
