@@ -81,6 +81,10 @@ def browser():
         chromium.close()
 
 
+LOADED = ("img => img.complete ? img.naturalWidth > 0 : new Promise(done => "
+          "{img.onload = () => done(img.naturalWidth > 0); img.onerror = () => done(false);})")
+
+
 def join(context, server, team):
     page = context.new_page()
     page.goto(server.url + "/")
@@ -170,13 +174,13 @@ def test_a_class_plays_a_round_and_a_restart_resumes_it(browser, tmp_path):
             page.wait_for_selector("#results", timeout=WAIT_MS)
             assert page.locator("#round").get_attribute("data-round") == "1"
             page.wait_for_selector("#chart")
-            assert page.locator("#chart").evaluate("img => img.complete && img.naturalWidth > 0")
+            assert page.locator("#chart").evaluate(LOADED)
         teacher.wait_for_selector("#leaderboard", timeout=WAIT_MS)
         assert "customers told friends good things" in alpha.locator("#stories").inner_text()
         profit = alpha.locator("#profit").inner_text()
         board = teacher.locator("#leaderboard").inner_text()
         assert all(team in board for team in ("alpha", "bravo", "charlie"))
-        assert teacher.locator("#board").evaluate("img => img.complete && img.naturalWidth > 0")
+        assert teacher.locator("#board").evaluate(LOADED)
         export = teacher_ctx.request.get(server.url + "/teacher/decisions.csv")
         assert export.status == 200 and export.text().count("\n") == 1 + 3
         assert stranger_ctx.request.get(server.url + "/teacher/decisions.csv").status == 403
