@@ -202,3 +202,15 @@ def test_a_corrupt_game_file_is_named(tmp_path):
     (tmp_path / G.STATE_FILE).write_text(json.dumps({"version": 1, "config": {}}))
     with pytest.raises(ScenarioError, match=f"{tmp_path / G.STATE_FILE}: cannot resume the game"):
         G.Game.load(tmp_path)
+
+
+def test_the_start_message_says_when_the_game_is_open_beyond_this_computer(tmp_path):
+    from sim.classroom.serve import is_local, start_message
+
+    game = G.Game.create(small(), tmp_path)
+    local = start_message(game, False, "127.0.0.1", 8770)
+    assert "listening on 127.0.0.1 only" in local and "http://127.0.0.1:8770/teacher?key=" + game.teacher_key in local
+    assert all(f"{team:<10} {code}" in local for team, code in game.codes.items())
+    wide = start_message(game, True, "0.0.0.0", 8770)
+    assert "BEYOND THIS COMPUTER" in wide and "resumed game" in wide
+    assert is_local("localhost") and is_local("::1") and not is_local("0.0.0.0") and not is_local("192.168.1.5")

@@ -24,6 +24,7 @@ playwright = pytest.importorskip("playwright.sync_api")
 ROOT = Path(__file__).resolve().parent.parent
 CHROMIUM = "/usr/bin/chromium"
 WAIT_MS = 30_000
+SHOTS = Path(os.environ.get("MOMENTSIM_SCREENSHOTS", ROOT / "tests" / "screenshots"))
 
 pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="needs Debian's chromium")
 
@@ -83,6 +84,11 @@ def browser():
 
 LOADED = ("img => img.complete ? img.naturalWidth > 0 : new Promise(done => "
           "{img.onload = () => done(img.naturalWidth > 0); img.onerror = () => done(false);})")
+
+
+def shot(page, name):
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SHOTS / f"classroom-{name}.png"), full_page=True)
 
 
 def join(context, server, team):
@@ -178,6 +184,8 @@ def test_a_class_plays_a_round_and_a_restart_resumes_it(browser, tmp_path):
         teacher.wait_for_selector("#leaderboard", timeout=WAIT_MS)
         assert "customers told friends good things" in alpha.locator("#stories").inner_text()
         profit = alpha.locator("#profit").inner_text()
+        shot(alpha, "team")
+        shot(teacher, "teacher")
         board = teacher.locator("#leaderboard").inner_text()
         assert all(team in board for team in ("alpha", "bravo", "charlie"))
         assert teacher.locator("#board").evaluate(LOADED)
@@ -205,5 +213,13 @@ def test_a_class_plays_a_round_and_a_restart_resumes_it(browser, tmp_path):
         alpha = join(alpha_ctx, server, "alpha")
         assert alpha.locator("#profit").inner_text() == profit
         assert alpha.locator("#price").input_value() == "13"
+
+        # The teacher rejoins with the key and sets the timer: the round advances by itself.
+        teacher.goto(server.url + f"/teacher?key={server.key}")
+        assert "alpha" in teacher.locator("#leaderboard").inner_text()
+        teacher.fill("#seconds", "1")
+        teacher.click("#set-timer")
+        alpha.wait_for_selector("#round[data-round='2']", timeout=WAIT_MS)
+        assert "Round 2 of 3 played" in alpha.locator("#round").inner_text()
     finally:
         server.stop()

@@ -12,7 +12,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import html
-import json
 import secrets
 import time
 from collections import deque
@@ -25,7 +24,7 @@ from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Re
 from starlette.routing import Route
 
 from . import charts
-from .game import INJECTIONS, LEVER_LABELS, LEVERS, PRICE_RANGE, RIVAL, Game, GameError, stories
+from .game import LEVER_LABELS, LEVERS, PRICE_RANGE, RIVAL, Game, GameError, stories
 
 MAX_TEAM_SESSIONS = 4       # screens per team at once
 MAX_TEACHER_SESSIONS = 4
@@ -246,7 +245,8 @@ def make_app(game: Game) -> Starlette:
             lines, sampled = stories(o, game.config.scenario().params["seed"], k, brand_index(team))
             hit = [i for i in game.injections[-1] if i["kind"] == "price_war" or i["team"] == team]
             news = "".join(f"<li class='bad'>{e(_news(i))}</li>" for i in hit)
-            reviews = "".join(f"<p class='review'>{'★' * s}{'☆' * (5 - s)} “{e(text)}”</p>" for s, text in sampled)
+            reviews = "".join(f"<p class='review'>{'★' * s}{'☆' * (5 - s)} “{e(text)}”</p>"
+                              for s, text in sampled)
             parts.append(f"<h2>What customers say</h2><ul id='stories'>{news}"
                          + "".join(f"<li>{e(line)}</li>" for line in lines) + f"</ul>{reviews}")
             parts.append(f"<img id='chart' alt='your market share and profit' "
@@ -371,7 +371,7 @@ def make_app(game: Game) -> Starlette:
                 f"Advance to round {k + 1} results</button></form>"
                 f"<form method='post' action='/teacher/timer'><label for='seconds'>Advance by itself in (seconds, "
                 f"0 to stop)</label><input id='seconds' name='seconds' value='0' size='5'> "
-                f"<button type='submit'>Set timer</button> Timer: <span id='timer'>"
+                f"<button type='submit' id='set-timer'>Set timer</button> Timer: <span id='timer'>"
                 f"{'off' if game.deadline is None else 'on'}</span></form>"
                 f"<form method='post' action='/teacher/inject'><label for='kind'>Inject an event this round</label>"
                 f"<select id='kind' name='kind'><option value='quality_crisis'>quality crisis for a team"
@@ -391,7 +391,7 @@ def make_app(game: Game) -> Starlette:
                          f"width='900'>")
             options = "".join(f"<option>{e(t)}</option>" for t in cfg.teams)
             rounds = "".join(f"<option>{r}</option>" for r in range(1, k + 1))
-            parts.append(f"<h2>Debrief</h2><p>" + " ".join(
+            parts.append("<h2>Debrief</h2><p>" + " ".join(
                 f"<a href='/teacher/debrief/{e(t)}'>{e(t)}</a>" for t in cfg.teams)
                 + f"</p><form method='get' action='/teacher/whatif'>What if <select name='team' id='whatif-team'>"
                   f"{options}</select> had not changed its levers in round <select name='round' id='whatif-round'>"
