@@ -185,10 +185,11 @@ def test_a_class_plays_a_round_and_a_restart_resumes_it(browser, tmp_path):
         assert "customers told friends good things" in alpha.locator("#stories").inner_text()
         profit = alpha.locator("#profit").inner_text()
         shot(alpha, "team")
-        shot(teacher, "teacher")
         board = teacher.locator("#leaderboard").inner_text()
         assert all(team in board for team in ("alpha", "bravo", "charlie"))
         assert teacher.locator("#board").evaluate(LOADED)
+        assert not teacher.locator("#codes table").is_visible()  # the codes stay off the projector
+        shot(teacher, "teacher")
         export = teacher_ctx.request.get(server.url + "/teacher/decisions.csv")
         assert export.status == 200 and export.text().count("\n") == 1 + 3
         assert stranger_ctx.request.get(server.url + "/teacher/decisions.csv").status == 403

@@ -361,12 +361,12 @@ def make_app(game: Game) -> Starlette:
             parts.append(f"<p class='err'>The last round failed and was not played: {e(game.error[:300])}</p>")
         if not game.finished:
             submitted = [t for t in cfg.teams if t in game.pending]
-            codes = "".join(f"<tr><td>{e(t)}</td><td><code>{e(game.codes[t])}</code></td>"
-                            f"<td>{'submitted' if t in game.pending else '-'}</td></tr>" for t in cfg.teams)
+            codes = "".join(f"<tr><td>{e(t)}</td><td><code>{e(game.codes[t])}</code></td></tr>" for t in cfg.teams)
             pending = ", ".join(_news(i) for i in game.pending_injections) or "none"
             parts.append(
                 f"<h2>Round {k + 1}</h2><p>Submitted: <span id='submitted'>{e(', '.join(submitted) or 'nobody yet')}"
-                f"</span></p><table>{codes}</table>"
+                f"</span></p><details id='codes'><summary>Join codes (not on the projector)</summary>"
+                f"<table>{codes}</table></details>"
                 f"<form method='post' action='/teacher/advance'><button id='advance' type='submit'>"
                 f"Advance to round {k + 1} results</button></form>"
                 f"<form method='post' action='/teacher/timer'><label for='seconds'>Advance by itself in (seconds, "
