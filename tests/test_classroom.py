@@ -183,10 +183,24 @@ def test_stories_count_what_the_table_recorded(played):
 
 def test_cli_refuses_a_corrupt_game_file_with_exit_2(tmp_path):
     (tmp_path / G.STATE_FILE).write_text("{not json")
-    done = subprocess.run([sys.executable, "-m", "sim", "classroom", "--dir", str(tmp_path), "--port", "1"],
+    done = subprocess.run([sys.executable, "-m", "sim", "classroom", "--dir", str(tmp_path)],
                           cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert done.returncode == 2, done.stderr
     assert "momentsim: error:" in done.stderr and "Traceback" not in done.stderr
+    assert f"{tmp_path / G.STATE_FILE}: cannot resume the game" in done.stderr
+
+
+def test_a_port_in_use_is_refused_with_its_number():
+    import socket
+
+    from sim.classroom.serve import check_port
+
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        with pytest.raises(G.GameError, match=f"--host 127.0.0.1 --port {port}: cannot listen there"):
+            check_port("127.0.0.1", port)
 
 
 def test_cli_refuses_bad_options_before_writing_anything(tmp_path):

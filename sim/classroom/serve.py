@@ -6,7 +6,10 @@ import ipaddress
 import socket
 import sys
 
-from .game import GameError, new_config, open_game
+from pathlib import Path
+
+from .. import api
+from .game import STATE_FILE, Game, GameError, new_config, open_game
 
 DEFAULTS = {"teams": 4, "rounds": 6, "days_per_round": 60, "population": 5000}
 
@@ -57,15 +60,18 @@ def main(args) -> int:
 
     from .web import make_app
 
-    check_port(args.host, args.port)
     given = {k: getattr(args, k) for k in DEFAULTS if getattr(args, k) is not None}
-
-    def make_config():
-        options = {**DEFAULTS, **given}
-        return new_config(args.scenario or "baseline", options["teams"], options["rounds"],
-                          options["days_per_round"], options["population"], args.seed, args.budget)
-
-    game, resumed = open_game(args.dir, make_config)
+    options = {**DEFAULTS, **given}
+    # Everything that can be wrong is checked before anything is written: the saved game or the
+    # options of a new one, then the port.
+    api.check_writable(args.dir, "--dir")
+    resumed = (Path(args.dir) / STATE_FILE).exists()
+    saved = Game.load(args.dir) if resumed else None
+    config = None if resumed else new_config(
+        args.scenario or "baseline", options["teams"], options["rounds"], options["days_per_round"],
+        options["population"], args.seed, args.budget)
+    check_port(args.host, args.port)
+    game, resumed = (saved, True) if resumed else open_game(args.dir, lambda: config)
     if resumed and (given or args.scenario or args.seed is not None or args.budget is not None):
         print(f"momentsim classroom: resuming the game saved in {args.dir}: its own scenario, teams and "
               f"rounds are used, not the options given for a new game", file=sys.stderr)
