@@ -136,6 +136,9 @@ def test_what_if_replays_the_same_seed_without_one_decision(played):
     assert result["whatif"][1]["sales"] != result["actual"][1]["sales"]
     with pytest.raises(G.GameError, match="round: expected a played round, 1 to 2, found 3"):
         played.what_if("bravo", 3)
+    played.begin_advance()
+    played.advance()
+    assert len(played.what_if("bravo", 2)["whatif"]) == 3  # replayed again once a round more is played
 
 
 def test_a_much_higher_price_loses_sales_against_the_same_seed(tmp_path):

@@ -200,6 +200,14 @@ def test_a_class_plays_a_round_and_a_restart_resumes_it(browser, tmp_path):
         teacher.wait_for_selector("#whatif-result", timeout=WAIT_MS)
         assert "without that decision" in teacher.locator("#whatif-result").inner_text()
 
+        # The debrief: a team's decisions against its outcomes, round by round.
+        teacher.goto(server.url + "/teacher/debrief/alpha")
+        rows = teacher.locator("#debrief tr")
+        assert rows.count() == 2 and rows.nth(1).locator("td").nth(1).inner_text() == "13"
+        assert teacher.locator("img").evaluate(LOADED)
+        assert alpha_ctx.request.get(server.url + "/teacher/debrief/alpha").status == 403
+        teacher.goto(server.url + "/teacher")
+
         # A team's screens are bounded: a fifth screen while four are in use is refused politely.
         statuses = [post(server.url + "/join", {"code": server.codes["charlie"]})[0] for _ in range(5)]
         assert statuses[:4] == [303] * 4

@@ -539,7 +539,7 @@ class Game:
             raise GameError(f"team: expected one of {', '.join(self.config.teams)}, found {team!r}")
         if not 1 <= round_number <= self.round:
             raise GameError(f"round: expected a played round, 1 to {self.round}, found {round_number}")
-        key = (team, round_number)
+        key = (team, round_number, self.round)
         if key in self.whatifs:
             return self.whatifs[key]
         decisions = copy.deepcopy(self.decisions)
@@ -553,6 +553,7 @@ class Game:
                   "profit_actual": round(sum(o["profit"] for o in actual), 2),
                   "profit_whatif": round(sum(o["profit"] for o in other), 2),
                   "money_actual": self.money, "money_whatif": money}
+        self.whatifs = {k: v for k, v in self.whatifs.items() if k[2] == self.round}  # older games' replays go
         self.whatifs[key] = result
         return result
 
