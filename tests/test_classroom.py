@@ -38,6 +38,7 @@ def test_config_makes_one_brand_per_team_and_a_rival_all_alike():
     ({"teams": 17}, "--teams: expected 1 to 16 teams, found 17"),
     ({"rounds": 41}, "--rounds: expected 1 to 40 rounds, found 41"),
     ({"days_per_round": 400}, "--days-per-round: expected 1 to 365 days, found 400"),
+    ({"population": 10**6}, "--population: expected 1 to 200,000 consumers"),
 ])
 def test_bad_options_are_refused_with_the_option_named(kwargs, message):
     with pytest.raises(G.GameError, match=message.replace("(", r"\(")):
@@ -112,6 +113,14 @@ def test_a_restart_resumes_with_the_same_market_codes_and_pending_decisions(play
     assert resumed.money.equals(played.money)
     assert resumed.outcomes == played.outcomes
     assert oct(os.stat(tmp_path / G.STATE_FILE).st_mode & 0o777) == "0o600"  # it holds the codes
+
+
+def test_a_timer_that_ran_out_while_the_server_was_down_does_not_fire_on_restart(tmp_path):
+    game = G.Game.create(small(), tmp_path)
+    game.set_timer(0.001)
+    assert G.Game.load(tmp_path).deadline is None
+    game.set_timer(600)
+    assert G.Game.load(tmp_path).deadline == pytest.approx(game.deadline)
 
 
 def test_the_export_is_decisions_and_outcomes_per_round_and_a_scenario_that_reruns_the_game(played, tmp_path):

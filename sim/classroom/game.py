@@ -35,6 +35,7 @@ STATE_FILE = "game.json"
 STATE_VERSION = 1
 MAX_TEAMS = 16
 MAX_ROUNDS = 40
+MAX_POPULATION = 200_000  # a 90-day round of 17 brands then takes seconds, not minutes
 TEAM_NAMES = ("alpha", "bravo", "charlie", "delta", "echo", "foxtrot", "golf", "hotel", "india",
               "juliett", "kilo", "lima", "mike", "november", "oscar", "papa")
 RIVAL = "rival"  # the house brand: it does not decide; the teacher can make it start a price war
@@ -84,6 +85,9 @@ def new_config(scenario: str | Path | Scenario = "baseline", teams: int = 4, rou
         raise GameError(f"--rounds: expected 1 to {MAX_ROUNDS} rounds, found {rounds}")
     if not 1 <= days_per_round <= 365:
         raise GameError(f"--days-per-round: expected 1 to 365 days, found {days_per_round}")
+    if not 1 <= population <= MAX_POPULATION:
+        raise GameError(f"--population: expected 1 to {MAX_POPULATION:,} consumers (a round must be ready in "
+                        f"seconds), found {population:,}")
     if rounds * days_per_round > api.MAX_STEPS:
         raise GameError(f"--rounds x --days-per-round: expected at most {api.MAX_STEPS} days, "
                         f"found {rounds * days_per_round}")
@@ -379,6 +383,8 @@ class Game:
             raise
         except (OSError, ValueError, KeyError, TypeError) as exc:
             raise GameError(f"{path}: cannot resume the game: {type(exc).__name__}: {exc}") from None
+        if game.deadline is not None and game.deadline < time.time():
+            game.deadline = None  # a timer that ran out while the server was down does not fire on restart
         game.start_market()
         return game
 
