@@ -212,6 +212,9 @@ def test_a_class_plays_a_round_and_a_restart_resumes_it(browser, tmp_path):
         statuses = [post(server.url + "/join", {"code": server.codes["charlie"]})[0] for _ in range(5)]
         assert statuses[:4] == [303] * 4
         assert statuses[4] == 503
+        # Forms larger than any of the game's are refused, not parsed.
+        assert post(server.url + "/join", {f"field{i}": "x" for i in range(100)})[0] == 413
+        assert post(server.url + "/join", {"code": "x" * 20_000})[0] == 413
 
         # Restart: the server stops and starts again on the same folder; the class resumes.
         server.stop()

@@ -353,7 +353,8 @@ class Game:
         self.outcomes: list[dict[str, dict[str, Any]]] = []
         self.version = 0  # bumped whenever what a screen shows changes
         self.error: str | None = None
-        self.whatifs: dict[tuple[str, int], Any] = {}
+        self.whatifs: dict[tuple[str, int, int], Any] = {}
+        self.seed = int(self.config.scenario().params["seed"])
 
     # --- creating and resuming ---
     @classmethod

@@ -149,7 +149,10 @@ async def form_of(request: Request) -> dict[str, str] | None:
     body = await request.body()
     if len(body) > MAX_BODY:
         return None
-    parsed = parse_qs(body.decode("utf-8", "replace"), keep_blank_values=True, max_num_fields=50)
+    try:
+        parsed = parse_qs(body.decode("utf-8", "replace"), keep_blank_values=True, max_num_fields=50)
+    except ValueError:  # more fields than any form of the game has
+        return None
     return {k: v[0] for k, v in parsed.items()}
 
 
@@ -242,7 +245,7 @@ def make_app(game: Game) -> Starlette:
                          f"<tr><th>Spent on ads</th><td class='num'>{money(o['spend_ads'])}</td>"
                          f"<th>on prompts / service</th><td class='num'>{money(o['spend_prompts'])} / "
                          f"{money(o['spend_service'])}</td></tr></table>")
-            lines, sampled = stories(o, game.config.scenario().params["seed"], k, brand_index(team))
+            lines, sampled = stories(o, game.seed, k, brand_index(team))
             hit = [i for i in game.injections[-1] if i["kind"] == "price_war" or i["team"] == team]
             news = "".join(f"<li class='bad'>{e(_news(i))}</li>" for i in hit)
             reviews = "".join(f"<p class='review'>{'★' * s}{'☆' * (5 - s)} “{e(text)}”</p>"
