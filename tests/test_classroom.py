@@ -240,3 +240,20 @@ def test_the_start_message_says_when_the_game_is_open_beyond_this_computer(tmp_p
     wide = start_message(game, True, "0.0.0.0", 8770)
     assert "BEYOND THIS COMPUTER" in wide and "resumed game" in wide
     assert is_local("localhost") and is_local("::1") and not is_local("0.0.0.0") and not is_local("192.168.1.5")
+
+
+def test_a_team_s_screens_are_bounded_and_a_closed_one_is_let_go_after_a_minute():
+    from sim.classroom import web
+
+    sessions = web.Sessions()
+    tokens = [sessions.open("team", "alpha") for _ in range(web.MAX_TEAM_SESSIONS)]
+    assert all(tokens) and sessions.open("team", "alpha") is None  # all four in use: refused
+    assert sessions.open("team", "bravo") is not None  # another team is not affected
+    sessions.by_token[tokens[0]].last_seen -= web.IDLE_SECONDS + 1  # the first screen was closed
+    newest = sessions.open("team", "alpha")
+    assert newest is not None and sessions.get(tokens[0], "team") is None
+    assert sessions.get(newest, "team").team == "alpha"
+    assert sessions.get(newest, "teacher") is None  # a team's session is not the teacher's
+    for _ in range(web.MAX_FAILED):
+        sessions.fail("10.0.0.9")
+    assert sessions.too_many_failures("10.0.0.9") and not sessions.too_many_failures("10.0.0.8")
