@@ -398,8 +398,8 @@ def make_app(game: Game) -> Starlette:
                 f"<a href='/teacher/debrief/{e(t)}'>{e(t)}</a>" for t in cfg.teams)
                 + f"</p><form method='get' action='/teacher/whatif'>What if <select name='team' id='whatif-team'>"
                   f"{options}</select> had not changed its levers in round <select name='round' id='whatif-round'>"
-                  f"{rounds}</select>? <button type='submit' id='whatif'>Replay with the same random seed"
-                  f"</button></form>"
+                  f"{rounds}</select>? <button type='submit' id='whatif'>Replay with the "
+                  f"same random seed (a few seconds)</button></form>"
                   f"<p>Export: <a href='/teacher/decisions.csv' id='export'>decisions.csv</a> (decisions and "
                   f"outcomes per round) · <a href='/teacher/scenario.toml'>scenario.toml</a></p>")
         if game.finished:
