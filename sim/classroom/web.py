@@ -51,16 +51,27 @@ label{display:inline-block;min-width:15em} input,select,button{font-size:1em;mar
 
 SCRIPT = """
 (function(){
-  var body=document.body, url=body.dataset.status; if(!url) return;
-  var round=body.dataset.round, running=body.dataset.running;
+  // Poll the status; when the round (or whether it is running) changes, fetch the page again and
+  // swap its body in place: lighter than a navigation when a whole class updates at once.
   function poll(){
+    var body=document.body, url=body.dataset.status; if(!url) return;
     fetch(url,{credentials:'same-origin',cache:'no-store'}).then(function(r){return r.json();}).then(function(s){
-      if(String(s.round)!==round||String(s.running)!==running){location.replace(location.pathname);return;}
+      if(String(s.round)!==body.dataset.round||String(s.running)!==body.dataset.running){return refresh();}
       var list=document.getElementById('submitted');
       if(list&&s.submitted){list.textContent=s.submitted.length?s.submitted.join(', '):'nobody yet';}
       var left=document.getElementById('timer');
       if(left){left.textContent=s.seconds_left==null?'off':Math.round(s.seconds_left)+' s';}
     }).catch(function(){}).finally(function(){setTimeout(poll,700);});
+  }
+  function refresh(){
+    return fetch(location.pathname,{credentials:'same-origin',cache:'no-store'}).then(function(r){
+      if(!r.ok){location.replace(location.pathname);return;}
+      return r.text().then(function(text){
+        var fresh=new DOMParser().parseFromString(text,'text/html').body;
+        document.body.innerHTML=fresh.innerHTML;
+        ['status','round','running'].forEach(function(k){document.body.dataset[k]=fresh.dataset[k]||'';});
+      });
+    });
   }
   setTimeout(poll,700);
 })();
