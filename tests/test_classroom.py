@@ -257,3 +257,16 @@ def test_a_team_s_screens_are_bounded_and_a_closed_one_is_let_go_after_a_minute(
     for _ in range(web.MAX_FAILED):
         sessions.fail("10.0.0.9")
     assert sessions.too_many_failures("10.0.0.9") and not sessions.too_many_failures("10.0.0.8")
+
+
+def test_a_hand_edited_game_file_is_checked_on_resume(played, tmp_path):
+    state = json.loads((tmp_path / G.STATE_FILE).read_text())
+    state["decisions"][0]["alpha"]["quality"] = 5
+    (tmp_path / G.STATE_FILE).write_text(json.dumps(state))
+    with pytest.raises(G.GameError, match=r"game.json: cannot resume the game: round 1, team alpha: quality: "
+                                          r"expected a number in \[0, 1\], found 5.0"):
+        G.Game.load(tmp_path)
+    state["decisions"][0] = {"zulu": {}}
+    (tmp_path / G.STATE_FILE).write_text(json.dumps(state))
+    with pytest.raises(G.GameError, match="round 1: no team 'zulu'"):
+        G.Game.load(tmp_path)

@@ -386,8 +386,30 @@ class Game:
             raise GameError(f"{path}: cannot resume the game: {type(exc).__name__}: {exc}") from None
         if game.deadline is not None and game.deadline < time.time():
             game.deadline = None  # a timer that ran out while the server was down does not fire on restart
-        game.start_market()
+        try:
+            game.check_saved()
+            game.start_market()
+        except ScenarioError as exc:
+            raise GameError(f"{path}: cannot resume the game: {exc}") from None
+        except (KeyError, TypeError, ValueError, AttributeError, IndexError) as exc:
+            raise GameError(f"{path}: cannot resume the game: {type(exc).__name__}: {exc}") from None
         return game
+
+    def check_saved(self) -> None:
+        """A saved (perhaps hand-edited) game: every decision a valid one of a team of the game."""
+        if len(self.injections) != len(self.decisions):
+            raise GameError(f"injections: expected one list per round played ({len(self.decisions)}), "
+                            f"found {len(self.injections)}")
+        for k, played in enumerate([*self.decisions, self.pending], 1):
+            for team, levers in played.items():
+                if team not in self.config.teams:
+                    raise GameError(f"round {k}: no team '{team}'; the teams are {', '.join(self.config.teams)}")
+                _, errors = parse_decision({key: str(v) for key, v in levers.items()}, self.config)
+                if errors:
+                    raise GameError(f"round {k}, team {team}: {'; '.join(errors.values())}")
+        for injection in [i for r in self.injections for i in r] + self.pending_injections:
+            if injection.get("kind") not in INJECTIONS:
+                raise GameError(f"event: expected one of {', '.join(INJECTIONS)}, found {injection.get('kind')!r}")
 
     @property
     def round(self) -> int:
