@@ -139,6 +139,10 @@ def test_the_export_is_decisions_and_outcomes_per_round_and_a_scenario_that_reru
 
 def test_what_if_replays_the_same_seed_without_one_decision(played):
     result = played.what_if("bravo", 2)
+    # Started from the copy of the market kept before round 2: the same as replaying from day 0.
+    assert len(played.snapshots) == 3  # after 0, 1 and 2 rounds
+    reverted = [played.decisions[0], {}]
+    assert result["money_whatif"].equals(G.replay(played.config, reverted, played.injections))
     assert result["decision"]["price"] == 8.0
     # Round 1 is untouched by a round-2 decision: the same seed gives the same market up to then.
     assert result["whatif"][0] == result["actual"][0]

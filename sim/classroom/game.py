@@ -36,6 +36,7 @@ STATE_VERSION = 1
 MAX_TEAMS = 16
 MAX_ROUNDS = 40
 MAX_POPULATION = 200_000  # a 90-day round of 17 brands then takes seconds, not minutes
+SNAPSHOT_LIMIT = 100_000  # consumers x brands up to which a copy of the market is kept each round
 TEAM_NAMES = ("alpha", "bravo", "charlie", "delta", "echo", "foxtrot", "golf", "hotel", "india",
               "juliett", "kilo", "lima", "mike", "november", "oscar", "papa")
 RIVAL = "rival"  # the house brand: it does not decide; the teacher can make it start a price war
@@ -355,6 +356,8 @@ class Game:
         self.error: str | None = None
         self.whatifs: dict[tuple[str, int, int], Any] = {}
         self.seed = int(self.config.scenario().params["seed"])
+        self.snapshots: list[Market] = []  # the market after 0, 1, 2... rounds (what-ifs start there)
+        self.market_lock = threading.Lock()
 
     # --- creating and resuming ---
     @classmethod
@@ -423,13 +426,25 @@ class Game:
     def start_market(self) -> None:
         """The market at day 0, then every played round replayed (a resumed game)."""
         self.market = Market(self.config)
+        self.snapshots = []
         scenario = self.config.scenario()
         self.outcomes = []
+        self.snapshot()
         for k in range(1, self.round + 1):
             scenario = self.market.run_round(self.decisions, self.injections)
+            self.snapshot()
         self.money = self.market.money(scenario)
         self.outcomes = [round_outcomes(self.money, self.config, k) for k in range(1, self.round + 1)]
         self.version += 1
+
+    def snapshot(self) -> None:
+        """Keep a copy of the market as it is (after the rounds run so far), for what-if replays from there.
+
+        A copy is a few MB at 5,000 consumers and 13 brands; past SNAPSHOT_LIMIT consumer-brands none
+        are kept and a what-if replays the game from day 0 (the same result, slower)."""
+        size = self.config.scenario().params["population.size"] * (len(self.config.teams) + 1)
+        if size <= SNAPSHOT_LIMIT and len(self.snapshots) == self.market.rounds_run:
+            self.snapshots.append(copy.deepcopy(self.market))
 
     # --- what teams and the teacher do ---
     def team_for_code(self, code: str) -> str | None:
@@ -497,7 +512,8 @@ class Game:
             with self.lock:
                 decisions = [*self.decisions, dict(self.pending)]
                 injections = [*self.injections, list(self.pending_injections)]
-            scenario = self.market.run_round(decisions, injections)
+            with self.market_lock:  # waits for the copy of the last round's market, if still being made
+                scenario = self.market.run_round(decisions, injections)
             money = self.market.money(scenario)
             outcome = round_outcomes(money, self.config, len(decisions))
             with self.lock:
@@ -516,6 +532,8 @@ class Game:
             with self.lock:
                 self.running = False
                 self.version += 1
+        with self.market_lock:  # after the results are out: the copy is not on the screens' path
+            self.snapshot()
 
     # --- saving and exporting ---
     def state(self) -> dict[str, Any]:
@@ -574,7 +592,14 @@ class Game:
         decisions = copy.deepcopy(self.decisions)
         reverted = decisions_row(self, team, round_number)
         decisions[round_number - 1].pop(team, None)
-        money = replay(self.config, decisions, self.injections)
+        if len(self.snapshots) >= round_number:  # the same market up to the round, then replayed from there
+            market = copy.deepcopy(self.snapshots[round_number - 1])
+            scenario = self.config.scenario()
+            for _ in range(round_number, self.round + 1):
+                scenario = market.run_round(decisions, self.injections)
+            money = market.money(scenario)
+        else:
+            money = replay(self.config, decisions, self.injections)
         other = [round_outcomes(money, self.config, k)[team] for k in range(1, self.round + 1)]
         actual = [o[team] for o in self.outcomes]
         result = {"team": team, "round": round_number, "changed": bool(reverted), "decision": reverted,
