@@ -82,8 +82,14 @@ def browser():
         chromium.close()
 
 
-LOADED = ("img => img.complete ? img.naturalWidth > 0 : new Promise(done => "
-          "{img.onload = () => done(img.naturalWidth > 0); img.onerror = () => done(false);})")
+def loaded(locator, seconds: float = 20.0) -> bool:
+    """Whether the image shows within ``seconds`` (asked again and again: a page may swap its body)."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if locator.evaluate("img => img.complete && img.naturalWidth > 0"):
+            return True
+        time.sleep(0.1)
+    return False
 
 
 def shot(page, name):
@@ -180,14 +186,14 @@ def test_a_class_plays_a_round_and_a_restart_resumes_it(browser, tmp_path):
             page.wait_for_selector("#results", timeout=WAIT_MS)
             assert page.locator("#round").get_attribute("data-round") == "1"
             page.wait_for_selector("#chart")
-            assert page.locator("#chart").evaluate(LOADED)
+            assert loaded(page.locator("#chart"))
         teacher.wait_for_selector("#leaderboard", timeout=WAIT_MS)
         assert "customers told friends good things" in alpha.locator("#stories").inner_text()
         profit = alpha.locator("#profit").inner_text()
         shot(alpha, "team")
         board = teacher.locator("#leaderboard").inner_text()
         assert all(team in board for team in ("alpha", "bravo", "charlie"))
-        assert teacher.locator("#board").evaluate(LOADED)
+        assert loaded(teacher.locator("#board"))
         assert not teacher.locator("#codes table").is_visible()  # the codes stay off the projector
         shot(teacher, "teacher")
         export = teacher_ctx.request.get(server.url + "/teacher/decisions.csv")
@@ -204,7 +210,7 @@ def test_a_class_plays_a_round_and_a_restart_resumes_it(browser, tmp_path):
         teacher.goto(server.url + "/teacher/debrief/alpha")
         rows = teacher.locator("#debrief tr")
         assert rows.count() == 2 and rows.nth(1).locator("td").nth(1).inner_text() == "13"
-        assert teacher.locator("img").evaluate(LOADED)
+        assert loaded(teacher.locator("img"))
         assert alpha_ctx.request.get(server.url + "/teacher/debrief/alpha").status == 403
         teacher.goto(server.url + "/teacher")
 
@@ -220,8 +226,11 @@ def test_a_class_plays_a_round_and_a_restart_resumes_it(browser, tmp_path):
         server.stop()
         server = Server(folder, port, tmp_path / "server2.log")
         assert "resumed game" in server.text and "round 1 played" in server.text
-        alpha.goto(server.url + "/team/alpha")  # sessions do not survive a restart: rejoin with the code
+        # Sessions do not survive a restart: the open pages find out by themselves and ask to join again.
+        alpha.wait_for_selector("#refusal", timeout=WAIT_MS)
         assert "Join with your team's code" in alpha.locator("#refusal").inner_text()
+        teacher.wait_for_selector("#refusal", timeout=WAIT_MS)
+        assert "needs the teacher key" in teacher.locator("#refusal").inner_text()
         alpha = join(alpha_ctx, server, "alpha")
         assert alpha.locator("#profit").inner_text() == profit
         assert alpha.locator("#price").input_value() == "13"

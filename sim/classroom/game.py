@@ -524,14 +524,17 @@ class Game:
                 self.deadline = None
                 self.save()
                 self.export()
+                self.running = False  # with the results, at once: a screen sees both change together
+                self.version += 1
         except Exception as exc:  # keep the class going: the teacher sees the error, the state is unchanged
             self.error = f"{type(exc).__name__}: {exc}"
             self.start_market()
             raise
         finally:
             with self.lock:
-                self.running = False
-                self.version += 1
+                if self.running:
+                    self.running = False
+                    self.version += 1
         with self.market_lock:  # after the results are out: the copy is not on the screens' path
             self.snapshot()
 

@@ -52,10 +52,15 @@ label{display:inline-block;min-width:15em} input,select,button{font-size:1em;mar
 SCRIPT = """
 (function(){
   // Poll the status; when the round (or whether it is running) changes, fetch the page again and
-  // swap its body in place: lighter than a navigation when a whole class updates at once.
+  // swap its body in place: lighter than a navigation when a whole class updates at once. A session
+  // gone (the server restarted) reloads the page, which then asks to join again.
   function poll(){
     var body=document.body, url=body.dataset.status; if(!url) return;
-    fetch(url,{credentials:'same-origin',cache:'no-store'}).then(function(r){return r.json();}).then(function(s){
+    fetch(url,{credentials:'same-origin',cache:'no-store'}).then(function(r){
+      if(r.status===401||r.status===403){location.replace(location.pathname);return null;}  // session gone
+      return r.json();
+    }).then(function(s){
+      if(!s) return;
       if(String(s.round)!==body.dataset.round||String(s.running)!==body.dataset.running){return refresh();}
       var list=document.getElementById('submitted');
       if(list&&s.submitted){list.textContent=s.submitted.length?s.submitted.join(', '):'nobody yet';}
