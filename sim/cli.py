@@ -104,6 +104,7 @@ def parser() -> argparse.ArgumentParser:
     _add_sweep_parsers(sub)
     _add_decide_parsers(sub)
     _add_calibrate_parser(sub)
+    _add_classroom_parser(sub)
     return top
 
 
@@ -411,3 +412,34 @@ def _cmd_run_or_posterior(args) -> int:
 
 
 COMMANDS.update({"calibrate": cmd_calibrate, "run": _cmd_run_or_posterior})
+
+
+# --- classroom (issue 12): `momentsim classroom`, the brand game (sim/classroom) ---
+
+def _add_classroom_parser(sub) -> None:
+    game = sub.add_parser("classroom", help="the brand game: teams run competing brands in their browsers")
+    game.add_argument("scenario", nargs="?", default=None,
+                      help="the market: a shipped scenario's name or a scenario TOML file (default: baseline)")
+    game.add_argument("--teams", type=_positive_int, help="teams, one brand each (default 4, at most 16)")
+    game.add_argument("--rounds", type=_positive_int, help="rounds to play (default 6)")
+    game.add_argument("--days-per-round", dest="days_per_round", type=_positive_int,
+                      help="days simulated a round (default 60)")
+    game.add_argument("--population", type=_positive_int, help="consumers (default 5000)")
+    game.add_argument("--seed", type=_nonnegative_int, help="random seed (default: the scenario's)")
+    game.add_argument("--budget", type=_number(float, strictly_positive=True),
+                      help="the most a team may spend on ads a day (default 50)")
+    game.add_argument("--host", default="127.0.0.1",
+                      help="address to listen on (default 127.0.0.1: this computer only; 0.0.0.0: the network)")
+    game.add_argument("--port", type=_port, default=8770, help="port to listen on (default: 8770)")
+    game.add_argument("--dir", type=Path, default=Path("classroom-game"),
+                      help="game folder: the saved game (resumed if there), its export (default: classroom-game)")
+
+
+def cmd_classroom(args) -> int:
+    from .classroom.serve import main as serve
+
+    return serve(args)
+
+
+COMMANDS["classroom"] = cmd_classroom
+# --- end classroom ---

@@ -268,6 +268,16 @@ def _other_cases():
     yield ("report-folder-missing", lambda t: ["report", str(t / "nothing")], ["nothing"])
     yield ("calibrate-spec-missing", lambda t: ["calibrate", str(t / "none.toml"), "--out", str(t / "out")],
            ["none.toml"])
+    # The classroom's brand game (issue 12).
+    yield ("classroom-scenario-missing", lambda t: ["classroom", str(t / "none.toml"), "--dir", str(t / "game")],
+           ["none.toml", "no such file"])
+    yield ("classroom-too-many-teams", lambda t: ["classroom", "--teams", "17", "--dir", str(t / "game")],
+           ["--teams", "expected 1 to 16 teams, found 17"])
+    yield ("classroom-dir-under-a-file", lambda t: ["classroom", "--dir", str(_regular_file(t) / "game")],
+           ["--dir", "a_file"])
+    yield ("classroom-damaged-game-file", lambda t: (_file(t, "game/game.json", "{damaged"),
+                                                     ["classroom", "--dir", str(t / "game")])[1],
+           ["game.json", "cannot resume the game"])
 
 
 CORPUS = [*_output_cases(), *_toml_cases(), *_size_cases(), *_message_cases(), *_edge_list_cases(),
