@@ -285,6 +285,17 @@ class Market(mesa.Model):
     def _levers_changed(self) -> None:
         """An engine's hook: keep what it derives from the levers up to date."""
 
+    def schedule(self, events) -> None:
+        """Add timed events (``sim.params.Event``: day, brand, lever, value) to those still to come, as a
+        game or a controller decides them: each applies on its day, like the scenario's own. An event
+        whose day has passed applies on the next step; on one day, the events apply in the order given."""
+        for event in events:
+            if event.brand not in self.brand_names:
+                raise ValueError(f"schedule: unknown brand {event.brand!r}")
+            if event.lever not in self.levers[0]:
+                raise ValueError(f"schedule: unknown lever {event.lever!r}")
+        self._events = sorted(self._events + list(events), key=lambda e: e.day)
+
     def _apply_events(self, day: int) -> bool:
         changed = False
         while self._events and self._events[0].day <= day:

@@ -241,3 +241,18 @@ def test_reviews_added_at_once_make_the_same_pool_as_one_at_a_time():
         assert one.count(b) == (brands == b).sum()
         assert one.rating(b) == pytest.approx(stars[brands == b].mean())
     assert ReviewPool(1).rating(0) == 0.0 and ReviewPool(1).displayed() == [(0, 0.0)]
+
+
+def test_scheduled_events_apply_on_their_day_like_the_scenarios_own():
+    from sim.params import Event
+    scenario = sim.load("baseline", {"engine": "array", "population.size": 300, "steps": 10,
+                                     "market.burn_in_days": 5})
+    model = sim.build(scenario)
+    model.schedule([Event(3, "ours", "price", 12.0)])
+    prices = []
+    for _ in range(5):
+        model.step()
+        prices.append(model.levers[0]["price"])
+    assert prices == [10.0, 10.0, 12.0, 12.0, 12.0]
+    with pytest.raises(ValueError, match="unknown lever"):
+        model.schedule([Event(4, "ours", "charm", 1.0)])

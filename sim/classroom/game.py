@@ -233,11 +233,9 @@ class Market:
         scenario = game_scenario(self.config, decisions[:k], injections[:k])
         first, last = (k - 1) * self.config.days_per_round + 1, k * self.config.days_per_round
         # The engine's events (ad spend -> ad intensity through the ad stock) are causal: those of this
-        # round's days do not depend on later rounds. They join the model's queue of timed events.
+        # round's days do not depend on later rounds. They join the model's timed events.
         engine = economics.engine_scenario(scenario)
-        queue = self.model._events
-        queue.extend(e for e in engine.params.events if first <= e.day <= last)
-        queue.sort(key=lambda e: e.day)
+        self.model.schedule([e for e in engine.params.events if first <= e.day <= last])
         for _ in range(self.config.days_per_round):
             self.model.step()
         self.rounds_run = k
