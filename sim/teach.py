@@ -188,3 +188,235 @@ def dots(ax, values: dict[str, Sequence[float]], ylabel: str, title: str = "") -
 def brand_colours(brands: Sequence[str]) -> dict[str, str]:
     """The colours the app and the CLI give the brands, by name."""
     return {b: brand_colour(i) for i, b in enumerate(brands)}
+
+
+# --- notebook 9: micro-moments -----------------------------------------------------------------
+
+MOBILE = "mobile_micro_moments"
+
+
+def phone_and_attention(young_share: float = 0.5, checks_per_day: float = 26.6, young_multiplier: float = 2.0,
+                        population: int = 1000, seed: int = 1, scenario: str = MOBILE) -> pd.DataFrame:
+    """One row a consumer of a freshly built market: 18-24 or not, phone checks a day, attention, and the
+    daily chance of meeting one contact's story on social media (the model's own numbers)."""
+    overrides = {"population.size": population, "population.young_share": young_share,
+                 "population.checks_per_day": checks_per_day,
+                 "population.young_checks_multiplier": young_multiplier, "market.burn_in_days": 0}
+    model = api.build(scenario, seed=seed, overrides=overrides)
+    young = np.asarray(model.young, bool)
+    return pd.DataFrame({
+        "segment": np.where(young, "18-24", "25 and over"),
+        "phone checks a day": checks_per_day * np.where(young, young_multiplier, 1.0),
+        "attention": np.asarray(model.attention, float),
+        "chance a day of meeting a contact's story": np.asarray(model.meeting, float),
+    })
+
+
+def attention_summary(people: pd.DataFrame) -> pd.DataFrame:
+    """Per segment: how many, phone checks, attention, the chance of meeting a story, days to wait for one."""
+    chance = "chance a day of meeting a contact's story"
+    out = people.groupby("segment").agg(**{
+        "consumers": ("attention", "size"),
+        "phone checks a day": ("phone checks a day", "mean"),
+        "attention (1 = an average adult)": ("attention", "mean"),
+        chance: (chance, "mean")})
+    out["days until one contact's story is met (about)"] = 1 / out[chance]
+    return out.round(2)
+
+
+def attention_figure(people: pd.DataFrame):
+    """Left: phone checks by segment; right: the daily chance of meeting a contact's story, by segment."""
+    import matplotlib.pyplot as plt
+
+    chance = "chance a day of meeting a contact's story"
+    fig, (left, right) = plt.subplots(1, 2, figsize=(12, 4), layout="constrained")
+    summary = people.groupby("segment").mean(numeric_only=True)
+    colours = {"18-24": "tab:orange", "25 and over": "tab:blue"}
+    left.bar(summary.index, summary["phone checks a day"], color=[colours[s] for s in summary.index])
+    left.set_ylabel("phone checks a day")
+    left.set_title("Micro-moments: phone checks a day (source document 003)")
+    bins = np.linspace(0, 1, 41)
+    for segment, group in people.groupby("segment"):
+        right.hist(group[chance], bins=bins, alpha=0.6, color=colours[segment],
+                   label=f"{segment} ({len(group)} consumers)")
+    right.set_xlabel("chance a day of meeting one contact's story")
+    right.set_ylabel("consumers")
+    right.set_title("How quickly a story reaches each consumer")
+    right.legend(fontsize="small")
+    plt.show()
+    return fig
+
+
+def launch_runs(young_shares: Sequence[float] = (0.2, 0.8), seeds: Iterable[int] = range(4), days: int = 180,
+                population: int = 1000, checks_per_day: float = 26.6, young_multiplier: float = 2.0,
+                scenario: str = MOBILE) -> dict[float, list]:
+    """A brand launched with no advertising (ours: 2 % aware on day 0, no ads, no burn-in), in markets with
+    different shares of 18-24 year olds; the same random seeds in every market (paired runs)."""
+    seeds = list(seeds)
+    base = api.load(scenario, {"population.size": population, "steps": days, "market.burn_in_days": 0,
+                               "brands.ours.ad_intensity": 0.0, "brands.ours.initial_awareness": 0.02,
+                               "population.checks_per_day": checks_per_day,
+                               "population.young_checks_multiplier": young_multiplier})
+    return {share: [api.run(base, seed=s, overrides={"population.young_share": share}) for s in seeds]
+            for share in young_shares}
+
+
+def launch_speed(runs: dict[float, list], level: float = 0.5) -> pd.DataFrame:
+    """Days until ``level`` of the market knows ours, one row per random seed, one column per market."""
+    return pd.DataFrame({f"{share:.0%} aged 18-24": [days_to_reach(r.table["aware_ours"], level) for r in results]
+                         for share, results in runs.items()})
+
+
+def launch_figure(runs: dict[float, list], level: float = 0.5):
+    """Awareness of ours (word of mouth only) and of theirs (ads on mobile) in each market, over the random
+    seeds; and the paired difference in days until ``level`` know ours."""
+    import matplotlib.pyplot as plt
+
+    fig, (left, right) = plt.subplots(1, 2, figsize=(13, 4.5), width_ratios=[2, 1], layout="constrained")
+    colours = ["tab:blue", "tab:orange", "tab:green", "tab:red"]
+    for colour, (share, results) in zip(colours, runs.items()):
+        tables = [r.table for r in results]
+        band(left, tables, "aware_ours", f"ours, {share:.0%} aged 18-24", colour)
+        band(left, tables, "aware_theirs", f"theirs, {share:.0%} aged 18-24", colour, linestyle="--")
+    left.axhline(level, color="grey", linewidth=0.8)
+    left.set_ylim(0, 1)
+    left.set_xlabel("day")
+    left.set_ylabel("share of consumers who know the brand")
+    left.set_title("Who knows the brand: ours (no ads: word of mouth and research), theirs (ads on mobile)")
+    left.legend(fontsize="small", loc="lower right")
+    speed = launch_speed(runs, level)
+    first = speed.columns[0]
+    dots(right, {f"{c}\nminus {first}": speed[c] - speed[first] for c in speed.columns[1:]},
+         f"difference in days until {level:.0%} know ours", "Paired random seeds")
+    plt.show()
+    return fig
+
+
+# --- notebook 10: the quality crisis ------------------------------------------------------------
+
+CRISIS = "quality_crisis"
+
+
+def crisis_scenario(population: int = 1000, crisis_quality: float = 0.35, start: int = 120, fix: int = 240,
+                    scenario: str = CRISIS, changes: dict[str, Any] | None = None):
+    """The quality crisis of ``ours``: quality falls to ``crisis_quality`` on day ``start`` and is back to
+    its usual level on day ``fix`` (no crisis at all if ``crisis_quality`` is the usual quality)."""
+    import copy
+
+    from .params import Event
+
+    loaded = api.load(scenario, {"population.size": population, **(changes or {})})
+    usual = loaded.params.brand("ours")["quality"]
+    crisis = copy.deepcopy(loaded)
+    kept = [e for e in loaded.params.events if not (e.brand == "ours" and e.lever == "quality")]
+    new = [Event(int(start), "ours", "quality", float(crisis_quality)), Event(int(fix), "ours", "quality", usual)]
+    crisis.params.events = sorted(kept + (new if crisis_quality != usual else []), key=lambda e: e.day)
+    return crisis
+
+
+def crisis_measures(table: pd.DataFrame, start: int = 120, fix: int = 240) -> dict[str, float]:
+    """What a brand manager would read off the crisis, from one run's table."""
+    share = table["market_share_ours"].to_numpy(float)
+    sentiment = table["sentiment_ours"].to_numpy(float)
+    before = share[start - 10:start].mean()
+    low_day = start + int(np.argmin(share[start:]))
+    low, end = share[low_day], share[-28:].mean()
+    return {
+        "share before the crisis": before,
+        "lowest share": low,
+        "day of the lowest share": float(low_day),
+        "days until net sentiment turns negative": days_to_reach(sentiment, 0.0, start) - start,
+        "days until share has lost half its fall": days_to_reach(share, before - (before - low) / 2, start) - start,
+        "share in the last 28 days": end,
+        "share of the fall made up by the end": (end - low) / (before - low) if before > low else float("nan"),
+        "rating on the day of the fix": float(table["rating_ours"].iloc[fix]),
+        "rating at the end": float(table["rating_ours"].iloc[-1]),
+        "purchases of ours from the crisis on": float(table["purchases_ours"].iloc[start + 1:].sum()),
+    }
+
+
+def crisis_runs(seeds: Iterable[int] = range(4), arms: dict[str, dict[str, Any]] | None = None, calm: bool = True,
+                **crisis) -> dict:
+    """Paired runs per random seed: the market without a crisis (if ``calm``), with it, and one arm per entry of
+    ``arms`` (name -> brand levers changed from day 0 in the same settled market, :func:`sim.api.what_if`)."""
+    seeds = list(seeds)
+    usual = api.load(crisis.get("scenario", CRISIS)).params.brand("ours")["quality"]
+    quiet = crisis_scenario(**{**crisis, "crisis_quality": usual})
+    hit = crisis_scenario(**crisis)
+    scenarios = {"no crisis": quiet, "crisis": hit} if calm else {"crisis": hit}
+    scenarios.update({name: api.what_if(hit, changes) for name, changes in (arms or {}).items()})
+    return {name: [api.run(s, seed=int(seed)) for seed in seeds] for name, s in scenarios.items()}
+
+
+def crisis_figure(runs: dict, start: int = 120, fix: int = 240):
+    """Share, net sentiment, attitude and displayed rating of ours, each arm's mean and range over the seeds."""
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(2, 2, figsize=(13, 7.5), sharex=True, layout="constrained")
+    panels = [("market_share_ours", "market share of ours (last 28 days)"),
+              ("sentiment_ours", "net sentiment about ours (last 28 days)"),
+              ("attitude_ours", "what people think of ours (mean attitude)"),
+              ("rating_ours", "displayed rating of ours (stars)")]
+    others = iter(["tab:green", "tab:purple", "tab:orange", "tab:brown"])
+    styles = {name: ("grey", "--") if name == "no crisis" else ("tab:red", "-") if name == "crisis"
+              else (next(others, None), "-") for name in runs}
+    for ax, (column, title) in zip(axes.flat, panels):
+        for name, results in runs.items():
+            colour, line = styles[name]
+            band(ax, [r.table for r in results], column, name, colour, line)
+        mark_days(ax, {start: "crisis", fix: "fix"})
+        ax.set_title(title)
+    axes[0, 1].axhline(0, color="grey", linewidth=0.8)
+    axes[0, 0].legend(fontsize="small", loc="lower left")
+    for ax in axes[1]:
+        ax.set_xlabel("day")
+    plt.show()
+    return fig
+
+
+def crisis_table(runs: dict, start: int = 120, fix: int = 240) -> pd.DataFrame:
+    """:func:`crisis_measures` for each arm under the crisis: mean and range over the random seeds; and the
+    purchases the crisis cost, against the same random seed without it."""
+    def text(values: pd.Series) -> str:
+        form = ".0f" if values.abs().max() >= 100 else ".3g"
+        return f"{values.mean():{form}}  ({values.min():{form}} to {values.max():{form}})"
+
+    calm = np.array([r.table["purchases_ours"].iloc[start + 1:].sum() for r in runs.get("no crisis", [])], float)
+    rows = {}
+    for name, results in runs.items():
+        if name == "no crisis":
+            continue
+        values = pd.DataFrame([crisis_measures(r.table, start, fix) for r in results])
+        if len(calm):
+            values["purchases lost to the crisis (against no crisis)"] = calm - values[
+                "purchases of ours from the crisis on"]
+        rows[name] = {column: text(values[column]) for column in values.columns}
+    return pd.DataFrame(rows)
+
+
+def lever_effects(runs: dict, arm: str, start: int = 120, fix: int = 240) -> pd.DataFrame:
+    """Paired effect of an arm's levers under the crisis: mean difference from "crisis", its standard error."""
+    def measures(name: str) -> pd.DataFrame:
+        return pd.DataFrame([crisis_measures(r.table, start, fix) for r in runs[name]])
+    return effects(measures("crisis"), measures(arm))
+
+
+def lever_figure(runs: dict, start: int = 120, fix: int = 240):
+    """Per arm, the paired change (against "crisis", same random seed) in purchases of ours from the crisis on
+    (%) and in the share of the fall made up by the end (percentage points)."""
+    import matplotlib.pyplot as plt
+
+    arms = [name for name in runs if name not in ("no crisis", "crisis")]
+    base = pd.DataFrame([crisis_measures(r.table, start, fix) for r in runs["crisis"]])
+    fig, (left, right) = plt.subplots(1, 2, figsize=(13, 4), layout="constrained")
+    sales, made_up = {}, {}
+    for arm in arms:
+        changed = pd.DataFrame([crisis_measures(r.table, start, fix) for r in runs[arm]])
+        key = "purchases of ours from the crisis on"
+        sales[arm] = 100 * (changed[key] - base[key]) / base[key]
+        made_up[arm] = 100 * (changed["share of the fall made up by the end"]
+                              - base["share of the fall made up by the end"])
+    dots(left, sales, "change in purchases of ours (%)", "Sales from the crisis on, against the crisis alone")
+    dots(right, made_up, "change (percentage points)", "Share of the fall made up by the end")
+    plt.show()
+    return fig
