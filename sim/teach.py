@@ -420,3 +420,117 @@ def lever_figure(runs: dict, start: int = 120, fix: int = 240):
     dots(right, made_up, "change (percentage points)", "Share of the fall made up by the end")
     plt.show()
     return fig
+
+
+# --- notebook 2: the four-times rule -------------------------------------------------------------
+
+def negative_share(dissatisfied: float, multiplier: float) -> float:
+    """Share of the conversation that is negative when a fraction ``dissatisfied`` of customers is unhappy
+    and they share ``multiplier`` times as often: m d / (m d + 1 - d)."""
+    talk = multiplier * dissatisfied
+    return talk / (talk + 1.0 - dissatisfied) if talk + 1.0 - dissatisfied > 0 else float("nan")
+
+
+def loud_minority_figure(dissatisfied: float = 0.2, multiplier: float = 4.0):
+    """The formula's curves for m = 1, 2, 4, 8, with the chosen point marked."""
+    import matplotlib.pyplot as plt
+
+    d = np.linspace(0, 1, 101)
+    fig, ax = plt.subplots(figsize=(7, 4.5), layout="constrained")
+    for m in sorted({1.0, 2.0, 4.0, 8.0, float(multiplier)}):
+        style = "-" if m in (1.0, 2.0, 4.0, 8.0) else "--"
+        ax.plot(100 * d, [100 * negative_share(x, m) for x in d], style, linewidth=2, label=f"m = {m:g}")
+    share = negative_share(dissatisfied, multiplier)
+    ax.plot(100 * dissatisfied, 100 * share, "ko")
+    ax.annotate(f"{share:.0%} of the talk", (100 * dissatisfied, 100 * share), xytext=(8, -14),
+                textcoords="offset points")
+    ax.axvline(8, color="grey", linestyle=":")  # about the baseline's share of disappointments
+    ax.set_xlabel("dissatisfied customers (% of experiences)")
+    ax.set_ylabel("negative stories (% of the conversation)")
+    ax.set_title("The loud minority: share of the conversation that is negative")
+    ax.legend(title="unhappy share m times as often")
+    plt.show()
+    return fig
+
+
+def conversation(multiplier_off: float = 1.0, multiplier_on: float = 4.0, population: int = 1000, seed: int = 1):
+    """The baseline market with the rule off and on (same random seed): experiences and the conversation."""
+    import matplotlib.pyplot as plt
+
+    base = api.load("baseline", {"population.size": population, "sharing.negative_multiplier": multiplier_off})
+    pair = api.compare(base, {"sharing.negative_multiplier": multiplier_on}, seed=seed)
+    rows = {}
+    for label, result in ((f"m = {multiplier_off:g}", pair.base), (f"m = {multiplier_on:g}", pair.changed)):
+        s = result.summary()
+        rows[label] = {"dissatisfied (% of experiences)": 100 * s["dissatisfied_share_of_experiences"],
+                       "shared (% of experiences)": 100 * s["shared_share_of_experiences"],
+                       "negative (% of the conversation)": 100 * s["negative_share_of_conversation"]}
+    rows = pd.DataFrame(rows).T
+    ax = rows.plot.bar(figsize=(8, 4), rot=0)
+    ax.set_ylabel("%")
+    ax.set_title("Few unhappy customers, much of the conversation")
+    ax.legend(loc="upper left", fontsize="small")
+    plt.show()
+    return rows.round(1)
+
+
+def weak_market(quality: float = 0.5, population: int = 1000, multiplier: float = 1.0):
+    """Notebook 2's weak brand: ours makes a weaker product than theirs (0.68), both known to everyone."""
+    return api.load("baseline", {"population.size": population, "brands.ours.quality": quality,
+                                 "brands.theirs.quality": 0.68, "brands.ours.initial_awareness": 1.0,
+                                 "brands.theirs.initial_awareness": 1.0,
+                                 "sharing.negative_multiplier": multiplier})
+
+
+def weak_brand_totals(table: pd.DataFrame) -> dict[str, float]:
+    """The year's totals of ours that notebook 2 compares."""
+    days = table.iloc[1:]  # day 0 is the initial state
+    positive, negative = days.shares_positive_ours.sum(), days.shares_negative_ours.sum()
+    return {"customers won (acquisitions)": float(days.acquisitions_ours.sum()),
+            "customers kept (retentions)": float(days.retentions_ours.sum()),
+            "total sales (purchases)": float(days.purchases_ours.sum()),
+            "negative share of the talk about ours": negative / (positive + negative) if positive + negative else 0.0,
+            "net sentiment over the year": (positive - negative) / (positive + negative) if positive + negative else 0.0,
+            "final attitude (what people think)": float(table.attitude_ours.iloc[-1]),
+            "final displayed rating": float(table.rating_ours.iloc[-1])}
+
+
+def weak_brand_figure(quality: float = 0.5, multiplier: float = 4.0, population: int = 1000, seed: int = 1):
+    """One pair of runs of the weak market, the rule off (m = 1) and on: attitude, customers won and kept."""
+    import matplotlib.pyplot as plt
+
+    pair = api.compare(weak_market(quality, population), {"sharing.negative_multiplier": multiplier}, seed=seed)
+    fig, axes = plt.subplots(1, 3, figsize=(14, 4), layout="constrained")
+    for label, result, style in (("m = 1", pair.base, "--"), (f"m = {multiplier:g}", pair.changed, "-")):
+        t = result.table
+        axes[0].plot(t.step, t.attitude_ours, style, label=label, linewidth=2)
+        axes[1].plot(t.step, t.acquisitions_ours.cumsum(), style, label=label, linewidth=2)
+        axes[2].plot(t.step, t.retentions_ours.cumsum(), style, label=label, linewidth=2)
+    axes[0].set_title("What people think of ours (mean attitude of the aware)")
+    axes[0].axhline(0, color="grey", linewidth=0.8)
+    axes[1].set_title("Customers won by ours (cumulative acquisitions)")
+    axes[2].set_title("Customers kept by ours (cumulative retentions)")
+    for ax in axes:
+        ax.set_xlabel("day")
+        ax.legend()
+    plt.show()
+    return pd.DataFrame({"m = 1": weak_brand_totals(pair.base.table),
+                         f"m = {multiplier:g}": weak_brand_totals(pair.changed.table)}).round(3)
+
+
+def weak_brand_seeds(quality: float = 0.5, multiplier: float = 4.0, seeds: Iterable[int] = range(8),
+                     population: int = 1000):
+    """The weak-brand comparison over paired random seeds: the effect table and the dots figure."""
+    import matplotlib.pyplot as plt
+
+    pairs = paired(weak_market(quality, population), {"sharing.negative_multiplier": multiplier}, seeds)
+    base = pd.DataFrame([weak_brand_totals(c.base.table) for c in pairs])
+    changed = pd.DataFrame([weak_brand_totals(c.changed.table) for c in pairs])
+    report = effects(base, changed)
+    report["difference in %"] = 100 * report["difference"] / report["base"].abs()
+    counts = ["customers won (acquisitions)", "customers kept (retentions)", "total sales (purchases)"]
+    fig, ax = plt.subplots(figsize=(9, 4.5), layout="constrained")
+    dots(ax, {k: 100 * (changed[k] - base[k]) / base[k] for k in counts}, f"change from m = 1 to m = {multiplier:g} (%)",
+         f"The weak brand under the rule: {len(pairs)} paired random seeds")
+    plt.show()
+    return report[["base", "changed", "difference", "standard error", "difference / SE", "difference in %"]].round(3)

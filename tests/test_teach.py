@@ -91,3 +91,19 @@ def test_figures_draw_bands_marks_and_dots():
     plt.close(fig)
     assert teach.brand_colours(["ours", "theirs"]) == {"ours": sim.plots.brand_colour(0),
                                                        "theirs": sim.plots.brand_colour(1)}
+
+
+def test_the_loud_minority_formula():
+    assert teach.negative_share(0.2, 4) == pytest.approx(0.5)
+    assert teach.negative_share(1 / 9, 8) == pytest.approx(0.5)
+    assert teach.negative_share(0.08, 1) == pytest.approx(0.08)
+    assert teach.negative_share(0.0, 4) == 0.0
+
+
+def test_crisis_scenario_moves_the_crisis_and_no_crisis_has_no_quality_event():
+    moved = teach.crisis_scenario(population=200, crisis_quality=0.2, start=60, fix=90)
+    events = [(e.day, e.brand, e.lever, e.value) for e in moved.params.events]
+    assert events == [(60, "ours", "quality", 0.2), (90, "ours", "quality", 0.68)]
+    usual = moved.params.brand("ours")["quality"]
+    assert teach.crisis_scenario(population=200, crisis_quality=usual).params.events == []
+    assert moved.params["population.size"] == 200
