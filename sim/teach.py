@@ -490,7 +490,8 @@ def weak_brand_totals(table: pd.DataFrame) -> dict[str, float]:
             "customers kept (retentions)": float(days.retentions_ours.sum()),
             "total sales (purchases)": float(days.purchases_ours.sum()),
             "negative share of the talk about ours": negative / (positive + negative) if positive + negative else 0.0,
-            "net sentiment over the year": (positive - negative) / (positive + negative) if positive + negative else 0.0,
+            "net sentiment over the year": ((positive - negative) / (positive + negative)
+                                            if positive + negative else 0.0),
             "final attitude (what people think)": float(table.attitude_ours.iloc[-1]),
             "final displayed rating": float(table.rating_ours.iloc[-1])}
 
@@ -530,7 +531,8 @@ def weak_brand_seeds(quality: float = 0.5, multiplier: float = 4.0, seeds: Itera
     report["difference in %"] = 100 * report["difference"] / report["base"].abs()
     counts = ["customers won (acquisitions)", "customers kept (retentions)", "total sales (purchases)"]
     fig, ax = plt.subplots(figsize=(9, 4.5), layout="constrained")
-    dots(ax, {k: 100 * (changed[k] - base[k]) / base[k] for k in counts}, f"change from m = 1 to m = {multiplier:g} (%)",
+    dots(ax, {k: 100 * (changed[k] - base[k]) / base[k] for k in counts},
+         f"change from m = 1 to m = {multiplier:g} (%)",
          f"The weak brand under the rule: {len(pairs)} paired random seeds")
     plt.show()
     return report[["base", "changed", "difference", "standard error", "difference / SE", "difference in %"]].round(3)
