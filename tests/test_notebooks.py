@@ -13,14 +13,18 @@ the source of the run times quoted in docs/teaching.md; it is not asserted.
 
 from __future__ import annotations
 
+import asyncio
 import re
 import sys
 import time
 from pathlib import Path
+from queue import Empty
 
 import nbformat
 import pytest
+from jupyter_core.utils import ensure_async
 from nbclient import NotebookClient
+from nbclient.client import timestamp
 
 NOTEBOOK_DIR = Path(__file__).resolve().parent.parent / "notebooks"
 TEACHING = NOTEBOOK_DIR.parent / "docs" / "teaching.md"
@@ -56,9 +60,41 @@ def figures(nb: nbformat.NotebookNode) -> int:
     return sum("image/png" in out.get("data", {}) for out in outputs)
 
 
+class PollingClient(NotebookClient):
+    """nbclient, with the shell channel polled once a second for a cell's reply.
+
+    Waiting for the reply with one long timeout sometimes notices it only when the timeout ends if
+    the cell shows widgets (jupyter/nbclient#312): a panel cell then took CELL_TIMEOUT seconds
+    instead of a few (seen here once in eight runs of a one-panel notebook; none in fourteen with
+    this polling). The rest is nbclient's own ``_async_poll_for_reply`` (nbclient 0.10).
+    """
+
+    async def _async_poll_for_reply(self, msg_id, cell, timeout, task_poll_output_msg, task_poll_kernel_alive):
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while True:
+            try:
+                msg = await ensure_async(self.kc.shell_channel.get_msg(timeout=1))
+            except Empty:
+                if deadline is not None and time.monotonic() > deadline:
+                    task_poll_kernel_alive.cancel()
+                    await self._async_check_alive()
+                    await self._async_handle_timeout(timeout, cell)  # raises CellTimeoutError
+                continue
+            if msg["parent_header"].get("msg_id") != msg_id:
+                continue
+            if self.record_timing:
+                cell["metadata"]["execution"]["shell.execute_reply"] = timestamp(msg)
+            try:
+                await asyncio.wait_for(task_poll_output_msg, self.iopub_timeout)
+            except (asyncio.TimeoutError, Empty):
+                self.log.warning("Timeout waiting for IOPub output")
+            task_poll_kernel_alive.cancel()
+            return msg
+
+
 def execute(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
-    client = NotebookClient(nb, timeout=CELL_TIMEOUT, kernel_name="python3",
-                            resources={"metadata": {"path": str(NOTEBOOK_DIR)}})
+    client = PollingClient(nb, timeout=CELL_TIMEOUT, kernel_name="python3",
+                           resources={"metadata": {"path": str(NOTEBOOK_DIR)}})
     return client.execute()
 
 
