@@ -79,6 +79,15 @@ class Hub:
         self.listeners: dict[str, Callable[[Frame | None], None]] = {}
         self.lock = threading.Lock()
         self.ended = False  # a run ended since the last delivery
+        self.tasks: list[Callable[[], None]] = []  # work posted from another thread, for the page's thread
+
+    def call_soon(self, task: Callable[[], None]) -> None:
+        """From another thread (an upload's): run ``task`` in the page's thread at the next tick.
+
+        Redrawing the page from two threads at once loses state changes: a value typed while an
+        upload's thread was redrawing the page was dropped, and so could a click be."""
+        with self.lock:
+            self.tasks.append(task)
 
     def post(self, frame: Frame) -> None:
         """From the run's thread: the newest frame, to be shown at the next tick."""
@@ -96,7 +105,11 @@ class Hub:
         return self.latest is not self.frame or self.ended
 
     def deliver(self) -> None:
-        """From the page's thread: show the newest frame, and a run's end."""
+        """From the page's thread: run posted tasks; show the newest frame, and a run's end."""
+        with self.lock:
+            tasks, self.tasks = self.tasks, []
+        for task in tasks:
+            task()
         with self.lock:
             news = self.latest is not self.frame or self.ended
             self.ended = False
@@ -121,7 +134,12 @@ class Ticker(VuetifyTemplate):
 <script>
 module.exports = {
   mounted() {
-    this.timer = setInterval(() => { if (this.active) { this.tick(); } }, this.interval);
+    // Every interval while active; once every idle_every intervals when not (posted tasks).
+    let n = 0;
+    this.timer = setInterval(() => {
+      n += 1;
+      if (this.active || (this.idle_every > 0 && n % this.idle_every === 0)) { this.tick(); }
+    }, this.interval);
   },
   destroyed() { clearInterval(this.timer); },
 }
@@ -129,6 +147,7 @@ module.exports = {
 """).tag(sync=True)
     active = traitlets.Bool(False).tag(sync=True)
     interval = traitlets.Int(250).tag(sync=True)
+    idle_every = traitlets.Int(0).tag(sync=True)  # 0: never when idle
     callback: Callable[[], None] | None = None
 
     def vue_tick(self, data=None):
@@ -140,7 +159,8 @@ module.exports = {
 def Clock(session: Session, hub: Hub):
     """Delivers the run's frames to the page while a run is going (or a frame is waiting)."""
     use_hub(hub, "clock")
-    element = Ticker.element(active=session.busy or hub.waiting(), interval=int(REDRAW_INTERVAL * 1000))
+    element = Ticker.element(active=session.busy or hub.waiting(), interval=int(REDRAW_INTERVAL * 1000),
+                             idle_every=2)  # idle: twice a second, for tasks posted by other threads
 
     def attach():
         solara.get_widget(element).callback = hub.deliver
@@ -168,8 +188,13 @@ def use_fresh_state(make: Callable[[], Any], generation: int):
     always redraw a child whose key alone changed.)
     """
     stored, set_stored = solara.use_state(cast(Any, None))
+    # The generation a setter stores is the one of the latest render, not of the render that made the
+    # setter: a widget may still hold an older render's callback (after a file was dropped, say), and a
+    # value typed there must not be stored under a stale generation and silently lost.
+    latest = solara.use_ref(generation)
+    latest.current = generation
     value = stored[1] if stored is not None and stored[0] == generation else make()
-    return value, lambda new: set_stored((generation, new))
+    return value, lambda new: set_stored((latest.current, new))
 
 
 @solara.component
@@ -239,7 +264,8 @@ def Page():
             except ScenarioError:
                 pass  # shown, but not kept: the library folder cannot be written
 
-        start_over(load_and_keep, MINE + os.path.splitext(os.path.basename(name))[0])
+        # In the page's thread (this runs in the upload's): one thread redraws the page.
+        hub.call_soon(lambda: start_over(load_and_keep, MINE + os.path.splitext(os.path.basename(name))[0]))
 
     solara.Style(CSS)
     solara.Title("momentsim")
@@ -316,8 +342,9 @@ def ScenarioDrop(on_file: Callable[[dict], None]):
 
     def handle(cancel: threading.Event):
         if wired:
-            wired[0]["data"] = wired[0]["file_obj"].read()
-            on_file(wired[0])
+            file = dict(wired[0])
+            file["data"] = file["file_obj"].read()  # here: the upload may still be arriving
+            on_file(file)  # posts the load to the page's thread
 
     result: solara.Result = hooks.use_thread(handle, [wired])
     if result.error:
@@ -533,9 +560,13 @@ def Controls(session: Session, hub: Hub, draw, on_applied: Callable[[], None]):
         solara.HTML(tag="span", unsafe_innerHTML=f"Day {day} / {session.steps}",
                     classes=["momentsim-day"], attributes={"data-day": str(day),
                                                            "data-running": str(running).lower()})
-    if frame is not None and frame.comparing:
-        solara.Text("Comparing: the scenario as it is (dashed) and your what-if (solid), same chance events",
-                    classes=["momentsim-comparing"], style={"color": "#555", "font-size": "0.9rem"})
+    # Always there (empty when not comparing): the component keeps one shape. Were this line only
+    # drawn while comparing, the first what-if frame would rebuild the row above, and a Run click
+    # landing on the old button then (just after adding an intervention, say) was lost (issue 13).
+    comparing = frame is not None and frame.comparing
+    solara.Text("Comparing: the scenario as it is (dashed) and your what-if (solid), same chance events"
+                if comparing else "", classes=["momentsim-comparing"] if comparing else ["momentsim-single"],
+                style={"color": "#555", "font-size": "0.9rem"})
 
 
 def use_polling(active: bool, interval_ms: int = 500):
@@ -678,9 +709,10 @@ def EffectCards(what_if, seconds: float):
         solara.Image(image, format="png")
     solara.Text(f"Each arm's mean over the {n} paired runs; the band holds the middle 90 % of runs.",
                 style={"font-size": "0.85rem", "color": "#555"})
-    solara.FileDownload(lambda: decide.report_html(what_if), filename=f"{what_if.scenario.name}-what-if-report.html",
-                        label="Download the report (HTML, self-contained)", mime_type="text/html",
-                        classes=["momentsim-report"])
+    with solara.Div(classes=["momentsim-report"]):
+        solara.FileDownload(lambda: decide.report_html(what_if),
+                            filename=f"{what_if.scenario.name}-what-if-report.html",
+                            label="Download the report (HTML, self-contained)", mime_type="text/html")
 
 
 @solara.component
@@ -689,6 +721,7 @@ def BudgetPlanner(session: Session, hub: Hub):
     best split with its interval against the current plan on the same seeds."""
     from . import decide
 
+    use_hub(hub, "planner")  # redrawn when a plan starts (and on a new scenario's brands)
     brand, set_brand = solara.use_state(session.brands[0])
     budget, set_budget = solara.use_state("900")
     trials, set_trials = solara.use_state("8")
