@@ -187,9 +187,9 @@ def sureness(low: float, high: float) -> str:
     if low != low or high != high:
         return "one replicate: no interval; set 2 or more replicates to know how sure this is"
     if low > 0:
-        return "clear: the 95 % interval is above zero (not luck)"
+        return "clear: the 95 % interval is above zero"
     if high < 0:
-        return "clear: the 95 % interval is below zero (not luck)"
+        return "clear: the 95 % interval is below zero"
     return "not clear: the 95 % interval includes zero, so this could be luck; more replicates narrow it"
 
 
