@@ -591,3 +591,23 @@ def test_run_is_never_dropped_after_adding_two_interventions(page):
         page.click(".momentsim-reset")
         page.wait_for_selector(".momentsim-day[data-day='0']")
     assert page.problems.console == []
+
+
+def test_a_calibration_posterior_is_loaded_for_the_replicates_and_a_bad_path_is_refused(page, tmp_path):
+    import pandas as pd
+
+    path = tmp_path / "posterior.parquet"
+    pd.DataFrame({"sharing.negative_multiplier": [2.0, 5.0], "weight": [0.5, 0.5]}).to_parquet(path)
+    page.click("text=Draw parameters from a calibration posterior")
+    page.fill(".momentsim-posterior-path input", str(tmp_path / "nothing.parquet"))
+    page.click(".momentsim-posterior-use")
+    page.locator(".momentsim-compare-error", has_text="no such file").wait_for()
+    page.fill(".momentsim-posterior-path input", str(path))
+    page.click(".momentsim-posterior-use")
+    note = page.locator(".momentsim-posterior-note")
+    note.wait_for()
+    assert "posterior.parquet (2 rows; sharing.negative_multiplier)" in note.inner_text()
+    assert page.locator(".momentsim-compare-error").count() == 0
+    page.click(".momentsim-posterior-clear")
+    note.wait_for(state="detached")
+    assert page.problems.console == []

@@ -88,3 +88,22 @@ def test_a_run_that_ends_as_the_next_starts_never_marks_the_new_one_as_over():
         assert session.running
         session.stop(wait=10)
         assert not session.running
+
+
+def test_with_a_posterior_every_arm_of_replicate_i_runs_at_draw_i(tmp_path):
+    """A posterior whose weight sits on one row: every replicate runs at that row's parameters, so the
+    comparison equals sim.compare on the scenario with those parameters set."""
+    path = tmp_path / "posterior.parquet"
+    pd.DataFrame({"sharing.negative_multiplier": [1.0, 8.0], "weight": [1.0, 0.0]}).to_parquet(path)
+    session = small()
+    assert "no such file" in session.load_posterior(tmp_path / "missing.parquet")
+    pd.DataFrame({"no.such_key": [1.0], "weight": [1.0]}).to_parquet(tmp_path / "bad.parquet")
+    assert "column 'no.such_key': no such parameter" in session.load_posterior(tmp_path / "bad.parquet")
+    assert session.load_posterior(path) is None
+    session.set_value("brands.ours.price", "8")
+    job = session.compare_replicated(2).wait(300)
+    assert not job.error, job.error
+    fixed = session.base_scenario.with_overrides({"sharing.negative_multiplier": 1.0})
+    cli = compare_replicated(fixed, {"what-if": {"brands.ours.price": 8}}, replicates=2, executor=decide.pool())
+    pd.testing.assert_frame_equal(job.result.values, cli.values)
+    assert "posterior posterior.parquet" in job.result.executor

@@ -15,6 +15,7 @@ up to four run side by side against the scenario.
 from __future__ import annotations
 
 import atexit
+import dataclasses
 import tempfile
 import threading
 import time
@@ -22,6 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
+import numpy as np
 import pandas as pd
 
 from .. import economics
@@ -118,12 +120,33 @@ def _background(job: Job, work: Callable[[], Any], on_done: Callable[[Job], None
 # --- replicated what-ifs ---------------------------------------------------------------------------
 
 
+@dataclass
+class _DrawnTasks(_Tasks):
+    """The comparison's tasks where replicate i of every arm also runs at posterior draw i (paired)."""
+    draws: list[dict[str, float]] = field(default_factory=list)
+
+    def task(self, rid: int):
+        task = super().task(rid)
+        return dataclasses.replace(task, overrides=self.draws[task.replicate])
+
+
+def posterior_draws(posterior: pd.DataFrame, replicates: int, seed: int) -> list[dict[str, float]]:
+    """Replicate i's parameters: a posterior row picked by weight, as ``momentsim run --posterior``
+    picks them (:func:`sim.calibrate.forecast.run_posterior`)."""
+    keys = [c for c in posterior.columns if c != "weight"]
+    w = posterior["weight"].to_numpy(dtype=float)
+    picks = np.random.default_rng(seed).choice(len(posterior), size=replicates, p=w / w.sum())
+    return [{k: float(posterior[k].iloc[i]) for k in keys} for i in picks]
+
+
 def compare_arms(base: Scenario, variants: list[Variant], replicates: int, brand: str | None = None,
-                 executor: Any = None, on_run: Callable[[int, int], None] | None = None) -> WhatIf:
+                 executor: Any = None, on_run: Callable[[int, int], None] | None = None,
+                 posterior: pd.DataFrame | None = None, posterior_name: str = "") -> WhatIf:
     """The scenario and ``variants`` on ``replicates`` paired seeds (common random numbers), every run
     in the worker processes: :func:`sim.decide.compare.compare_replicated`'s comparison for arms that are
     whole scenarios (an app variant may carry timed interventions, which are not dotted-key overrides).
-    ``on_run(done, total)`` is called as runs finish."""
+    ``on_run(done, total)`` is called as runs finish. With a calibration ``posterior`` (columns of
+    parameters and ``weight``), replicate i of every arm runs at the same posterior draw."""
     from ..sweep.execute import run_tasks_futures
 
     if not variants:
@@ -138,7 +161,10 @@ def compare_arms(base: Scenario, variants: list[Variant], replicates: int, brand
     seeds = replicate_seeds(base.params["seed"], replicates)
     arms = [base, *[v.scenario for v in variants]]
     daily = ("purchases", *(f"{m}_{b}" for b in brands for m in DAILY))
-    tasks = _Tasks(arms, seeds, daily)
+    if posterior is not None:
+        tasks = _DrawnTasks(arms, seeds, daily, posterior_draws(posterior, replicates, base.params["seed"]))
+    else:
+        tasks = _Tasks(arms, seeds, daily)
     todo = list(range(len(arms) * replicates))
     results: dict[int, dict] = {}
     failures: list[str] = []
@@ -167,11 +193,13 @@ def compare_arms(base: Scenario, variants: list[Variant], replicates: int, brand
         frames.append(frame)
     return WhatIf(base, {v.name: v.described() for v in variants}, seeds, base.params["seed"], brand,
                   pd.DataFrame(values), pd.concat(frames, ignore_index=True), time.perf_counter() - started,
-                  "app worker processes")
+                  "app worker processes" + (f"; parameters drawn from the posterior {posterior_name}"
+                                            if posterior is not None else ""))
 
 
 def start_compare(base: Scenario, variants: list[Variant], replicates: int,
-                  on_done: Callable[[Job], None] | None = None, executor: Any = None) -> Job:
+                  on_done: Callable[[Job], None] | None = None, executor: Any = None,
+                  posterior: pd.DataFrame | None = None, posterior_name: str = "") -> Job:
     """:func:`compare_arms` in a background thread; the job counts the runs as they finish."""
     job = Job("compare", total=(len(variants) + 1) * max(replicates, 0) if isinstance(replicates, int) else 0)
 
@@ -179,7 +207,8 @@ def start_compare(base: Scenario, variants: list[Variant], replicates: int,
         job.done, job.total = done, total
 
     return _background(job, lambda: compare_arms(base, variants, replicates, executor=executor,
-                                                 on_run=progress), on_done)
+                                                 on_run=progress, posterior=posterior,
+                                                 posterior_name=posterior_name), on_done)
 
 
 def sureness(low: float, high: float) -> str:

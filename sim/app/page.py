@@ -621,6 +621,12 @@ def Replicated(session: Session, hub: Hub):
         session.remove_variant(variant)
         hub.publish(None)
 
+    posterior_path, set_posterior_path = solara.use_state("")
+
+    def use_posterior():
+        set_message(session.load_posterior(posterior_path) or "")
+        hub.publish(None)
+
     with solara.Card("How sure is the effect? Replicated what-if", margin=0,
                      classes=["momentsim-replicated"], style={"margin": "8px 0"}):
         solara.HTML(tag="div", unsafe_innerHTML=(
@@ -651,6 +657,22 @@ def Replicated(session: Session, hub: Hub):
                     for v in session.variants:
                         solara.Button(f"remove {v.name}", icon_name="mdi-close", small=True, text=True,
                                       on_click=lambda n=v.name: remove(n), classes=["momentsim-remove-variant"])
+        with solara.Details("Draw parameters from a calibration posterior", expand=bool(session.posterior_name)):
+            with solara.Row(style={"align-items": "center", "flex-wrap": "wrap", "gap": "6px"}):
+                with solara.Div(style={"min-width": "320px", "flex": "1"}):
+                    solara.InputText("posterior.parquet (path on the server, from momentsim calibrate)",
+                                     value=posterior_path, on_value=set_posterior_path, continuous_update=True,
+                                     classes=["momentsim-posterior-path"])
+                solara.Button("Use it", on_click=use_posterior, outlined=True, color="primary",
+                              classes=["momentsim-posterior-use"])
+                solara.Button("Stop using it", on_click=lambda: (session.clear_posterior(), hub.publish(None)),
+                              text=True, disabled=not session.posterior_name, classes=["momentsim-posterior-clear"])
+            if session.posterior_name:
+                keys = [c for c in session.posterior.columns if c != "weight"]
+                solara.Text(f"Each replicate runs at a draw from {session.posterior_name} ({len(session.posterior)} "
+                            f"rows; {', '.join(keys)}), the same draw in every arm: the intervals carry the "
+                            f"parameters' uncertainty too.", classes=["momentsim-posterior-note"],
+                            style={"font-size": "0.85rem"})
         if message:
             solara.Error(message, dense=True, classes=["momentsim-compare-error"])
         if job is None:

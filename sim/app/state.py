@@ -132,6 +132,8 @@ class Session:
         self.version = 0  # bumped whenever the runs are rebuilt
         self.replicates = decide.DEFAULT_REPLICATES  # paired seeds of a replicated what-if
         self.compare_job: decide.Job | None = None
+        self.posterior: pd.DataFrame | None = None  # a calibration posterior the replicates draw from
+        self.posterior_name = ""
         self.plan_job: decide.Job | None = None
         self._frame: Frame | None = None
         self._network_image: bytes | None = None
@@ -151,6 +153,7 @@ class Session:
             self.interventions: list[dict[str, Any]] = []
             self.pending, self.errors = {}, {}
             self.variants: list[decide.Variant] = []
+            self.posterior, self.posterior_name = None, ""  # a posterior belongs to its scenario
             self.network_brand = loaded.params.brand_names[0]
             self.reset()
 
@@ -372,8 +375,27 @@ class Session:
             raise ScenarioError(f"{self.name}: replicates: expected an integer from 1 to "
                                 f"{decide.MAX_REPLICATES}, found {replicates}")
         self.replicates = replicates
-        self.compare_job = decide.start_compare(self.base_scenario, arms, replicates, on_done, executor)
+        self.compare_job = decide.start_compare(self.base_scenario, arms, replicates, on_done, executor,
+                                                self.posterior, self.posterior_name)
         return self.compare_job
+
+    def load_posterior(self, path: str | Path) -> str | None:
+        """A calibration posterior (``posterior.parquet`` of ``momentsim calibrate``): replicated what-ifs
+        then run replicate i of every arm at posterior draw i. The error message, or None."""
+        from ..calibrate.forecast import read_posterior
+
+        text = str(path).strip()
+        if not text:
+            return "posterior: expected the path of a posterior.parquet written by momentsim calibrate"
+        try:
+            frame = read_posterior(Path(text).expanduser(), self.base_scenario)
+        except ScenarioError as exc:
+            return str(exc).replace("--posterior ", "posterior: ", 1)
+        self.posterior, self.posterior_name = frame, Path(text).name
+        return None
+
+    def clear_posterior(self) -> None:
+        self.posterior, self.posterior_name = None, ""
 
     def plan_budget(self, request: "decide.PlanRequest", on_done: Callable[[Any], None] | None = None):
         """Start a small budget optimisation of the current set-up (the scenario run) in the background."""
