@@ -599,7 +599,7 @@ def Replicated(session: Session, hub: Hub):
     job = session.compare_job
     running = job is not None and job.running
     use_polling(running)
-    arms = session.arms() if session.comparing or session.variants else []
+    arms = session.arms(build=False)  # cheap: redrawn at every frame
 
     def keep():
         error = session.keep_variant(name)

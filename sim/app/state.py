@@ -336,15 +336,18 @@ class Session:
     def remove_variant(self, name: str) -> None:
         self.variants = [v for v in self.variants if v.name != name]
 
-    def arms(self) -> list[decide.Variant]:
+    def arms(self, build: bool = True) -> list[decide.Variant]:
         """The variants a replicated what-if compares with the scenario: those kept, and the current
-        what-if if it is not one of them (named "what-if"), each on the current set-up."""
+        what-if if it is not one of them (named "what-if"), each on the current set-up (``build``
+        False: names and changes only, for the page to list them at every frame)."""
         arms = [decide.Variant(v.name, v.changes, v.interventions) for v in self.variants]
         if self.comparing and not any(v.changes == self.changes and v.interventions == self.interventions
                                       for v in arms):
             taken = {v.name for v in arms}
             name = next(n for n in ("what-if", *(f"what-if {i}" for i in range(2, 9))) if n not in taken)
             arms.append(decide.Variant(name, dict(self.changes), [dict(e) for e in self.interventions]))
+        if not build:
+            return arms
         base = self.base_scenario
         for v in arms:
             v.scenario = _with_events(api.what_if(base, v.changes, source=self.name), v.interventions, self.name)
