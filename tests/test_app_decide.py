@@ -107,3 +107,17 @@ def test_with_a_posterior_every_arm_of_replicate_i_runs_at_draw_i(tmp_path):
     cli = compare_replicated(fixed, {"what-if": {"brands.ours.price": 8}}, replicates=2, executor=decide.pool())
     pd.testing.assert_frame_equal(job.result.values, cli.values)
     assert "posterior posterior.parquet" in job.result.executor
+
+
+def test_the_budget_planner_runs_a_small_study_of_the_set_up_and_refuses_a_bad_budget():
+    session = small()
+    job = session.plan_budget(decide.PlanRequest("ours", budget=600.0, trials=3, replicates=2)).wait(300)
+    assert not job.error, job.error
+    result = job.result
+    assert result.spec.scenario.params["population.size"] == 200  # the set-up, not the shipped default
+    assert len(result.trials) == 3 and sum(result.best["shares"].values()) == pytest.approx(1.0)
+    summary = decide.plan_summary(result)
+    assert summary["budget"] == "600 units per 30 days for ours"
+    assert summary["best"].startswith("profit ") and "95 % interval" in summary["plan"]
+    bad = session.plan_budget(decide.PlanRequest("ours", budget=-5.0, trials=2, replicates=2)).wait(60)
+    assert "budget: expected a number >= 0, found -5.0" in bad.error

@@ -283,13 +283,15 @@ def start_plan(base: Scenario, request: PlanRequest, on_done: Callable[[Job], No
                folder: Path | None = None) -> Job:
     """A small optimisation (:func:`sim.decide.optimise.optimise`) in a background thread."""
     job = Job("plan", total=request.trials)
-    work = Path(folder) if folder is not None else Path(tempfile.mkdtemp(prefix="momentsim-plan-"))
 
     def run() -> Optimisation:
-        spec = plan_spec(base, request, work)
-        result = optimise(spec, work / "study")
-        result.write()
-        return result
+        if folder is not None:  # kept: the study's files (optimise.json, best.toml, ...) stay there
+            spec = plan_spec(base, request, Path(folder))
+            result = optimise(spec, Path(folder) / "study")
+            result.write()
+            return result
+        with tempfile.TemporaryDirectory(prefix="momentsim-plan-") as work:  # the page needs the figures only
+            return optimise(plan_spec(base, request, Path(work)), Path(work) / "study")
 
     return _background(job, run, on_done)
 

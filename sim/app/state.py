@@ -154,6 +154,7 @@ class Session:
             self.pending, self.errors = {}, {}
             self.variants: list[decide.Variant] = []
             self.posterior, self.posterior_name = None, ""  # a posterior belongs to its scenario
+            self.compare_job = self.plan_job = None  # results of the scenario left behind
             self.network_brand = loaded.params.brand_names[0]
             self.reset()
 
