@@ -536,7 +536,8 @@ def test_up_to_four_variants_are_compared_on_paired_replicates_with_intervals_an
         assert "effect on profit:" in text and "units (95 % interval" in text
         assert "effect on market share:" in text and " pp (95 % interval" in text
         assert "effect on net sentiment:" in text
-        assert text.count("clear: the 95 % interval") == 3  # each effect says how sure it is
+        # Each effect says how sure it is.
+        assert text.count("clear: the 95 % interval") + text.count("no difference: every replicate") == 3
     assert "2 paired replicates" in page.inner_text(".momentsim-compare-done")
     assert page.locator(".momentsim-chart-bands img").count() == 1
     shot(page, "15-replicated-what-if")

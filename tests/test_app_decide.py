@@ -75,6 +75,7 @@ def test_how_sure_follows_the_interval():
     assert decide.sureness(1.0, 3.0).startswith("clear: the 95 % interval is above zero")
     assert decide.sureness(-3.0, -1.0).startswith("clear: the 95 % interval is below zero")
     assert "could be luck" in decide.sureness(-1.0, 2.0)
+    assert decide.sureness(0.0, 0.0).startswith("no difference")
     assert decide.sureness(float("nan"), float("nan")).startswith("one replicate")
 
 

@@ -215,6 +215,8 @@ def sureness(low: float, high: float) -> str:
     """How sure an effect is, in words, from its 95 % interval."""
     if low != low or high != high:
         return "one replicate: no interval; set 2 or more replicates to know how sure this is"
+    if low == high == 0:
+        return "no difference: every replicate gave the same figure in both arms"
     if low > 0:
         return "clear: the 95 % interval is above zero"
     if high < 0:
