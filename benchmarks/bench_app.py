@@ -140,6 +140,40 @@ def large(days: int) -> None:
           f"tab closed {closed:,.0f} ({closed - before:+,.0f})")
 
 
+def replicated(replicates: int = 10, population: int = POPULATION, rounds: int = 2) -> None:
+    """Issue 14: a replicated what-if as the app runs it (scenario + 1 variant, ``replicates`` paired
+    seeds, array engine, a year) through :mod:`sim.app.decide` on the app process's worker pool;
+    round 1 includes the workers' start (the first what-if of the app process), later rounds not.
+    While it runs, the page's Step (a day more, drawn) is timed: the page stays live."""
+    import os
+
+    from sim.app import decide
+
+    s = session(True, 365, population, "array")
+    s.set_value("brands.ours.review_prompting", "0")
+    assert s.set_value("brands.ours.service_recovery", "0.6") is None
+    print(f"\nreplicated what-if in the app: baseline + 1 variant (service recovery 0.6) x {replicates} "
+          f"replicates = {2 * replicates} runs, {population} consumers, 365 days, array engine, "
+          f"{os.cpu_count()} worker processes")
+    for i in range(rounds):
+        started = time.perf_counter()
+        job = s.compare_replicated(replicates)
+        steps = []
+        while job.running and len(steps) < 3:  # the page's Step while the workers run
+            time.sleep(1.0)
+            t = time.perf_counter()
+            with s.lock:
+                s.step(1)
+                s.frame()
+            steps.append(time.perf_counter() - t)
+        job.wait()
+        seconds = time.perf_counter() - started
+        assert not job.error, job.error
+        effect = decide.headline(job.result)[0]["lines"][0]["text"]
+        step = f"{statistics.median(steps):.2f} s" if steps else "n/a"
+        print(f"  round {i + 1}: {seconds:5.1f} s  (a Step meanwhile: {step}); {effect}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--days", type=int, default=365)
@@ -147,7 +181,12 @@ def main() -> None:
     parser.add_argument("--hold", type=float, default=4.0, help="seconds at each speed setting")
     parser.add_argument("--large", action="store_true", help="also 1,000,000 consumers (memory, time)")
     parser.add_argument("--large-days", type=int, default=365)
+    parser.add_argument("--replicated", action="store_true",
+                        help="only the replicated what-if (10 replicates, 2,000 consumers, array engine)")
     args = parser.parse_args()
+    if args.replicated:
+        replicated()
+        return
     print(f"momentsim app: baseline, {POPULATION} consumers, {args.days} days; a frame at most every "
           f"{REDRAW_INTERVAL} s; median of {args.repeats}")
     print(f"{'case':<14}{'days/s':>9}{'redraws/s':>11}{'frames':>8}{'year (s)':>10}")

@@ -16,6 +16,7 @@ from matplotlib.figure import Figure
 from matplotlib.colors import to_hex
 
 from .. import plots
+from ..economics import LEVER_SPEND
 from ..plots import network_layout  # noqa: F401  (the app's network view uses the shared layout)
 
 DPI = 80
@@ -165,11 +166,20 @@ def dashboard_figure(base: pd.DataFrame, changed: pd.DataFrame | None, title: st
     return figure
 
 
-def brand_kpis(table: pd.DataFrame, brand: str, base: pd.DataFrame | None = None) -> dict[str, Any]:
-    """A brand's figures for the current day (and the scenario run's, to compare, if given)."""
+def brand_kpis(table: pd.DataFrame, brand: str, base: pd.DataFrame | None = None,
+               currency: str = "units") -> dict[str, Any]:
+    """A brand's figures for the current day (and the scenario run's, to compare, if given).
+
+    With the P&L columns of :func:`sim.economics.pnl` in the tables, also profit and the spend on
+    ads, review prompts and service so far (``currency``: the scenario's, :func:`sim.economics.currency`).
+    """
     def figures(t: pd.DataFrame) -> dict[str, float]:
         last, days = t.iloc[-1], t.iloc[1:]
-        return {
+        money = {}
+        if f"profit_{brand}" in t:
+            money = {"profit": float(days[f"profit_{brand}"].sum()),
+                     "spend": float(sum(days[f"spend_{lever}_{brand}"].sum() for lever in LEVER_SPEND))}
+        return {**money,
             "sentiment": float(last[f"sentiment_{brand}"]),
             "market_share": float(last[f"market_share_{brand}"]),
             "rating": float(last[f"rating_{brand}"]),
@@ -181,7 +191,7 @@ def brand_kpis(table: pd.DataFrame, brand: str, base: pd.DataFrame | None = None
         }
 
     kpis = {"brand": brand, "colour": to_hex(plots.brand_colour(plots.brands_in(table).index(brand))),
-            **figures(table)}
+            "currency": currency, **figures(table)}
     if base is not None:
         kpis["scenario"] = figures(base)
     return kpis

@@ -79,6 +79,15 @@ class Hub:
         self.listeners: dict[str, Callable[[Frame | None], None]] = {}
         self.lock = threading.Lock()
         self.ended = False  # a run ended since the last delivery
+        self.tasks: list[Callable[[], None]] = []  # work posted from another thread, for the page's thread
+
+    def call_soon(self, task: Callable[[], None]) -> None:
+        """From another thread (an upload's): run ``task`` in the page's thread at the next tick.
+
+        Redrawing the page from two threads at once loses state changes: a value typed while an
+        upload's thread was redrawing the page was dropped, and so could a click be."""
+        with self.lock:
+            self.tasks.append(task)
 
     def post(self, frame: Frame) -> None:
         """From the run's thread: the newest frame, to be shown at the next tick."""
@@ -96,7 +105,11 @@ class Hub:
         return self.latest is not self.frame or self.ended
 
     def deliver(self) -> None:
-        """From the page's thread: show the newest frame, and a run's end."""
+        """From the page's thread: run posted tasks; show the newest frame, and a run's end."""
+        with self.lock:
+            tasks, self.tasks = self.tasks, []
+        for task in tasks:
+            task()
         with self.lock:
             news = self.latest is not self.frame or self.ended
             self.ended = False
@@ -121,7 +134,12 @@ class Ticker(VuetifyTemplate):
 <script>
 module.exports = {
   mounted() {
-    this.timer = setInterval(() => { if (this.active) { this.tick(); } }, this.interval);
+    // Every interval while active; once every idle_every intervals when not (posted tasks).
+    let n = 0;
+    this.timer = setInterval(() => {
+      n += 1;
+      if (this.active || (this.idle_every > 0 && n % this.idle_every === 0)) { this.tick(); }
+    }, this.interval);
   },
   destroyed() { clearInterval(this.timer); },
 }
@@ -129,6 +147,7 @@ module.exports = {
 """).tag(sync=True)
     active = traitlets.Bool(False).tag(sync=True)
     interval = traitlets.Int(250).tag(sync=True)
+    idle_every = traitlets.Int(0).tag(sync=True)  # 0: never when idle
     callback: Callable[[], None] | None = None
 
     def vue_tick(self, data=None):
@@ -140,7 +159,8 @@ module.exports = {
 def Clock(session: Session, hub: Hub):
     """Delivers the run's frames to the page while a run is going (or a frame is waiting)."""
     use_hub(hub, "clock")
-    element = Ticker.element(active=session.busy or hub.waiting(), interval=int(REDRAW_INTERVAL * 1000))
+    element = Ticker.element(active=session.busy or hub.waiting(), interval=int(REDRAW_INTERVAL * 1000),
+                             idle_every=2)  # idle: twice a second, for tasks posted by other threads
 
     def attach():
         solara.get_widget(element).callback = hub.deliver
@@ -168,8 +188,13 @@ def use_fresh_state(make: Callable[[], Any], generation: int):
     always redraw a child whose key alone changed.)
     """
     stored, set_stored = solara.use_state(cast(Any, None))
+    # The generation a setter stores is the one of the latest render, not of the render that made the
+    # setter: a widget may still hold an older render's callback (after a file was dropped, say), and a
+    # value typed there must not be stored under a stale generation and silently lost.
+    latest = solara.use_ref(generation)
+    latest.current = generation
     value = stored[1] if stored is not None and stored[0] == generation else make()
-    return value, lambda new: set_stored((generation, new))
+    return value, lambda new: set_stored((latest.current, new))
 
 
 @solara.component
@@ -239,7 +264,8 @@ def Page():
             except ScenarioError:
                 pass  # shown, but not kept: the library folder cannot be written
 
-        start_over(load_and_keep, MINE + os.path.splitext(os.path.basename(name))[0])
+        # In the page's thread (this runs in the upload's): one thread redraws the page.
+        hub.call_soon(lambda: start_over(load_and_keep, MINE + os.path.splitext(os.path.basename(name))[0]))
 
     solara.Style(CSS)
     solara.Title("momentsim")
@@ -278,6 +304,8 @@ def Page():
         Clock(session, hub)
         Controls(session, hub, draw, lambda: set_revision(lambda r: r + 1))
         About(session, hub)
+        Replicated(session, hub)
+        BudgetPlanner(session, hub)
         Dashboard(session, hub, draw)
 
 
@@ -314,8 +342,9 @@ def ScenarioDrop(on_file: Callable[[dict], None]):
 
     def handle(cancel: threading.Event):
         if wired:
-            wired[0]["data"] = wired[0]["file_obj"].read()
-            on_file(wired[0])
+            file = dict(wired[0])
+            file["data"] = file["file_obj"].read()  # here: the upload may still be arriving
+            on_file(file)  # posts the load to the page's thread
 
     result: solara.Result = hooks.use_thread(handle, [wired])
     if result.error:
@@ -531,9 +560,273 @@ def Controls(session: Session, hub: Hub, draw, on_applied: Callable[[], None]):
         solara.HTML(tag="span", unsafe_innerHTML=f"Day {day} / {session.steps}",
                     classes=["momentsim-day"], attributes={"data-day": str(day),
                                                            "data-running": str(running).lower()})
-    if frame is not None and frame.comparing:
-        solara.Text("Comparing: the scenario as it is (dashed) and your what-if (solid), same chance events",
-                    classes=["momentsim-comparing"], style={"color": "#555", "font-size": "0.9rem"})
+    # Always there (empty when not comparing): the component keeps one shape. Were this line only
+    # drawn while comparing, the first what-if frame would rebuild the row above, and a Run click
+    # landing on the old button then (just after adding an intervention, say) was lost (issue 13).
+    comparing = frame is not None and frame.comparing
+    solara.Text("Comparing: the scenario as it is (dashed) and your what-if (solid), same chance events"
+                if comparing else "", classes=["momentsim-comparing"] if comparing else ["momentsim-single"],
+                style={"color": "#555", "font-size": "0.9rem"})
+
+
+def use_polling(active: bool, interval_ms: int = 500):
+    """Redraw the calling component every ``interval_ms`` while ``active`` (a background job's
+    progress), from the page's own thread (a timer in the browser)."""
+    _, set_tick = solara.use_state(0)
+    element = Ticker.element(active=active, interval=interval_ms)
+
+    def attach():
+        solara.get_widget(element).callback = lambda: set_tick(lambda t: t + 1)
+
+    solara.use_effect(attach, [])
+    return element
+
+
+def _png(figure) -> bytes:
+    from .charts import png
+    return png(figure, dpi=80)
+
+
+@solara.component
+def Replicated(session: Session, hub: Hub):
+    """Replicated what-ifs: the scenario and up to four variants on N paired seeds in worker processes;
+    per variant its effect on profit, share and sentiment with a 95 % interval and how sure it is; the
+    mean of each arm with the band of the middle 90 % of runs; the report."""
+    use_hub(hub, "replicated")  # a lever change shows at once in the variants' list
+    replicates, set_replicates = solara.use_state(str(session.replicates))
+    name, set_name = solara.use_state("")
+    message, set_message = solara.use_state("")
+    job = session.compare_job
+    running = job is not None and job.running
+    use_polling(running)
+    arms = session.arms(build=False)  # cheap: redrawn at every frame
+
+    def keep():
+        error = session.keep_variant(name)
+        set_message(error or "")
+        if not error:
+            set_name("")
+        hub.publish(None)
+
+    def compare():
+        try:
+            session.compare_replicated(replicates)
+        except ScenarioError as exc:
+            set_message(str(exc))
+            return
+        set_message("")
+        hub.publish(None)
+
+    def remove(variant: str):
+        session.remove_variant(variant)
+        hub.publish(None)
+
+    posterior_path, set_posterior_path = solara.use_state("")
+
+    def use_posterior():
+        set_message(session.load_posterior(posterior_path) or "")
+        hub.publish(None)
+
+    with solara.Card("How sure is the effect? Replicated what-if", margin=0,
+                     classes=["momentsim-replicated"], style={"margin": "8px 0"}):
+        solara.HTML(tag="div", unsafe_innerHTML=(
+            "The charts below are <b>one</b> possible history (one seed). Here each variant and the scenario "
+            "run on the same N seeds (replicate i of every arm shares its chance events), in worker processes; "
+            "the page stays live. The effect is the mean of the paired differences, with its 95 % interval."),
+            classes=["momentsim-help"], style={"margin": "0 0 8px 0"})
+        with solara.Row(style={"align-items": "center", "flex-wrap": "wrap", "gap": "6px"}):
+            with solara.Div(style={"width": "110px"}):
+                solara.InputText("Replicates", value=replicates, on_value=set_replicates, continuous_update=True,
+                                 classes=["momentsim-replicates"])
+            with solara.Div(style={"width": "200px"}):
+                solara.InputText("Variant name", value=name, on_value=set_name, continuous_update=True,
+                                 classes=["momentsim-variant-name"])
+            solara.Button("Keep this what-if as a variant", on_click=keep, outlined=True, color="primary",
+                          disabled=not session.comparing or len(session.variants) >= 4,
+                          classes=["momentsim-keep-variant"])
+            solara.Button(f"Compare {len(arms)} variant{'s' * (len(arms) != 1)} with replicates",
+                          icon_name="mdi-chart-bell-curve", on_click=compare, color="primary",
+                          disabled=running or not arms, classes=["momentsim-compare"])
+        if arms:
+            lines = "".join(f"<li class='momentsim-variant'>{_escape(v.name)}: {_escape(_changes(v.described()))}"
+                            f"</li>" for v in arms)
+            solara.HTML(tag="div", unsafe_innerHTML=f"<b>Side by side with the scenario</b> (up to 4):<ol>{lines}</ol>",
+                        style={"font-size": "0.85rem"})
+            if session.variants:
+                with solara.Row(style={"flex-wrap": "wrap", "gap": "4px"}):
+                    for v in session.variants:
+                        solara.Button(f"remove {v.name}", icon_name="mdi-close", small=True, text=True,
+                                      on_click=lambda n=v.name: remove(n), classes=["momentsim-remove-variant"])
+        with solara.Details("Draw parameters from a calibration posterior", expand=bool(session.posterior_name)):
+            with solara.Row(style={"align-items": "center", "flex-wrap": "wrap", "gap": "6px"}):
+                with solara.Div(style={"min-width": "320px", "flex": "1"}):
+                    solara.InputText("posterior.parquet (path on the server, from momentsim calibrate)",
+                                     value=posterior_path, on_value=set_posterior_path, continuous_update=True,
+                                     classes=["momentsim-posterior-path"])
+                solara.Button("Use it", on_click=use_posterior, outlined=True, color="primary",
+                              classes=["momentsim-posterior-use"])
+                solara.Button("Stop using it", on_click=lambda: (session.clear_posterior(), hub.publish(None)),
+                              text=True, disabled=not session.posterior_name, classes=["momentsim-posterior-clear"])
+            if session.posterior_name:
+                keys = [c for c in session.posterior.columns if c != "weight"]
+                solara.Text(f"Each replicate runs at a draw from {session.posterior_name} ({len(session.posterior)} "
+                            f"rows; {', '.join(keys)}), the same draw in every arm: the intervals carry the "
+                            f"parameters' uncertainty too.", classes=["momentsim-posterior-note"],
+                            style={"font-size": "0.85rem"})
+        if message:
+            solara.Error(message, dense=True, classes=["momentsim-compare-error"])
+        if job is None:
+            return
+        if running:
+            solara.Text(f"Running {job.done} of {job.total} runs in worker processes "
+                        f"({time_since(job)} s)… the page stays live.", classes=["momentsim-compare-progress"])
+            return
+        if job.error:
+            solara.Error(f"The replicated what-if failed: {job.error}", classes=["momentsim-compare-error"])
+            return
+        EffectCards(job.result, job.seconds)
+
+
+def time_since(job) -> int:
+    import time
+    return int(time.perf_counter() - job.started)
+
+
+def _changes(changes: dict[str, Any]) -> str:
+    """A variant's changes in words: 'Price of ours on day 60 → 9, ...'."""
+    parts = []
+    for key, value in changes.items():
+        day, _, dotted = key.rpartition(": ")
+        where = f" of {dotted.split('.')[1]}" if dotted.startswith("brands.") else ""
+        parts.append(f"{words.label(dotted)}{where}" + (f" on {day}" if day else "") + f" → {show(value)}")
+    return ", ".join(parts)
+
+
+@solara.component
+def EffectCards(what_if, seconds: float):
+    """The headline of a replicated what-if: a card per variant, the band chart, the report."""
+    from . import decide
+
+    cards = solara.use_memo(lambda: decide.headline(what_if), [what_if])
+    image = solara.use_memo(lambda: _png(what_if.figure()), [what_if])
+    n = len(what_if.seeds)
+    p = what_if.scenario.params
+    solara.Text(f"{what_if.scenario.name}: {n} paired replicates a variant, {p['steps']} days, "
+                f"{p['population.size']:,} consumers, brand {what_if.brand}, money in {what_if.currency}; "
+                f"{len(what_if.values)} runs in {seconds:.1f} s.", classes=["momentsim-compare-done"],
+                style={"font-size": "0.85rem", "color": "#555"})
+    with solara.Row(style={"flex-wrap": "wrap", "gap": "8px"}):
+        for card in cards:
+            lines = "".join(f"<li class='momentsim-effect momentsim-effect-{line['kpi']}'>{_escape(line['text'])}"
+                            f"<br><span class='momentsim-sure {'sure' if line['sure'].startswith('clear') else 'unsure'}'>"
+                            f"{_escape(line['sure'])}</span></li>"
+                            for line in card["lines"])
+            with solara.Card(margin=0, classes=["momentsim-effect-card"], style={"flex": "1", "min-width": "300px"}):
+                solara.HTML(tag="div", unsafe_innerHTML=(
+                    f"<div style='font-weight:600'>{_escape(card['variant'])}</div>"
+                    f"<div class='momentsim-help'>{_escape(_changes(card['changes']))}</div>"
+                    f"<ul style='padding-left:18px;font-size:0.9rem'>{lines}</ul>"
+                    "<style>.momentsim-effect .sure{color:#1a7f37}.momentsim-effect .unsure{color:#9a6700}</style>"))
+    with solara.Div(classes=["momentsim-chart", "momentsim-chart-bands"]):
+        solara.Image(image, format="png")
+    solara.Text(f"Each arm's mean over the {n} paired runs; the band holds the middle 90 % of runs.",
+                style={"font-size": "0.85rem", "color": "#555"})
+    with solara.Div(classes=["momentsim-report"]):
+        solara.FileDownload(lambda: decide.report_html(what_if),
+                            filename=f"{what_if.scenario.name}-what-if-report.html",
+                            label="Download the report (HTML, self-contained)", mime_type="text/html")
+
+
+@solara.component
+def BudgetPlanner(session: Session, hub: Hub):
+    """A small optimisation of the brand's budget split (sim.decide.optimise) in the background: the
+    best split with its interval against the current plan on the same seeds."""
+    from . import decide
+
+    use_hub(hub, "planner")  # redrawn when a plan starts (and on a new scenario's brands)
+    brand, set_brand = solara.use_state(session.brands[0])
+    budget, set_budget = solara.use_state("900")
+    trials, set_trials = solara.use_state("8")
+    replicates, set_replicates = solara.use_state("2")
+    message, set_message = solara.use_state("")
+    job = session.plan_job
+    running = job is not None and job.running
+    use_polling(running)
+
+    def plan():
+        try:
+            request = decide.PlanRequest(brand if brand in session.brands else session.brands[0],
+                                         budget=_number(budget, "budget", float),
+                                         trials=_number(trials, "trials", int),
+                                         replicates=_number(replicates, "replicates", int))
+            session.plan_budget(request)
+        except ScenarioError as exc:
+            set_message(str(exc))
+            return
+        set_message("")
+        hub.publish(None)
+
+    with solara.Details("Budget planner: split a budget across ads, review prompts and service", expand=False):
+        with solara.Column(classes=["momentsim-planner"]):
+            solara.HTML(tag="div", unsafe_innerHTML=(
+                "Optuna tries splits of the budget (each on the same paired seeds) over the scenario as set up "
+                "(both runs' market, the scenario's levers); the best split is shown beside the current plan. "
+                "A small study here; <code>momentsim optimise</code> runs large ones."),
+                classes=["momentsim-help"])
+            with solara.Row(style={"flex-wrap": "wrap", "gap": "6px", "align-items": "center"}):
+                with solara.Div(style={"width": "120px"}):
+                    solara.Select("brand", values=session.brands, value=brand if brand in session.brands else
+                                  session.brands[0], on_value=set_brand, dense=True, classes=["momentsim-plan-brand"])
+                with solara.Div(style={"width": "170px"}):
+                    solara.InputText(f"budget per 30 days ({session.currency})", value=budget, on_value=set_budget,
+                                     continuous_update=True, classes=["momentsim-plan-budget"])
+                with solara.Div(style={"width": "80px"}):
+                    solara.InputText("trials", value=trials, on_value=set_trials, continuous_update=True,
+                                     classes=["momentsim-plan-trials"])
+                with solara.Div(style={"width": "100px"}):
+                    solara.InputText("replicates", value=replicates, on_value=set_replicates,
+                                     continuous_update=True, classes=["momentsim-plan-replicates"])
+                solara.Button("Plan the budget", on_click=plan, color="primary", disabled=running,
+                              classes=["momentsim-plan"])
+            if message:
+                solara.Error(message, dense=True, classes=["momentsim-plan-error"])
+            if job is None:
+                return
+            if running:
+                solara.Text(f"Optimising: {job.total} trials in worker processes ({time_since(job)} s)… "
+                            f"the page stays live.", classes=["momentsim-plan-progress"])
+                return
+            if job.error:
+                solara.Error(f"The budget plan failed: {job.error}", classes=["momentsim-plan-error"])
+                return
+            PlanResult(job.result, job.seconds)
+
+
+def _number(text: str, key: str, kind):
+    try:
+        value = kind(text.strip())
+    except ValueError:
+        raise ScenarioError(f"budget planner: {key}: expected {'an integer' if kind is int else 'a number'}, "
+                            f"found {text!r}") from None
+    if value <= 0 or value != value:
+        raise ScenarioError(f"budget planner: {key}: expected a number > 0, found {text!r}")
+    return value
+
+
+@solara.component
+def PlanResult(result, seconds: float):
+    from . import decide
+
+    summary = solara.use_memo(lambda: decide.plan_summary(result), [result])
+    image = solara.use_memo(lambda: _png(result.response_figure()), [result])
+    solara.HTML(tag="div", classes=["momentsim-plan-result"], unsafe_innerHTML=(
+        f"<p>Budget {_escape(summary['budget'])}; {len(result.trials)} trials in {seconds:.0f} s.</p>"
+        f"<p><b>Best split: {_escape(summary['split'])}</b>: {_escape(summary['best'])}.</p>"
+        f"<p>Current plan, same seeds: {_escape(summary['plan'])}.</p>"
+        f"<p>Best minus current plan: <b>{_escape(summary['gain'])}</b>: {_escape(summary['sure'])}. "
+        f"The best of many trials flatters itself a little: check it with a replicated what-if.</p>"))
+    with solara.Div(classes=["momentsim-chart", "momentsim-chart-response"]):
+        solara.Image(image, format="png")
 
 
 @solara.component
@@ -609,28 +902,41 @@ def _money(value: float) -> str:
     return f"{value:,.0f}"
 
 
+def kpi_delta(key: str, d: float) -> str:
+    """A change against the scenario run: shares in percentage points, money and counts whole."""
+    sign = "+" if d > 0 else ""
+    if key == "market_share":
+        return f"{sign}{d * 100:.1f} pp"
+    if key == "sentiment":
+        return f"{sign}{d:.3f}"
+    if key == "rating":
+        return f"{sign}{d:.2f}"
+    return f"{sign}{d:,.0f}"
+
+
 @solara.component
 def KpiCard(kpi: dict[str, Any]):
-    """A brand's figures today; with a what-if, the change against the scenario run."""
+    """A brand's figures today; with a what-if, the change against the scenario run (share in
+    percentage points, money in the scenario's currency)."""
     base = kpi.get("scenario")
+    cur = kpi.get("currency", "units")
     rows = [("sentiment", "net sentiment (28 days)", lambda v: f"{v:+.3f}"),
             ("market_share", "market share (28 days)", lambda v: f"{v:.1%}"),
             ("rating", "public rating", lambda v: f"{v:.2f} ★"),
-            ("revenue", "revenue so far", _money),
+            ("revenue", f"revenue so far ({cur})", _money),
+            ("profit", f"profit so far ({cur})", _money),
+            ("spend", "…spent on ads, prompts, service", _money),
             ("acquisitions", "customers won", lambda v: f"{v:,}"),
             ("acquisition_cost", "…their cost", _money),
             ("retentions", "customers kept", lambda v: f"{v:,}"),
             ("retention_cost", "…their cost", _money)]
     html = ["<table>"]
     for key, label, fmt in rows:
-        delta = ""
-        if base is not None:
-            d = kpi[key] - base[key]
-            delta = ("+" if d > 0 else "") + (f"{d:.1%}" if key == "market_share" else
-                                               f"{d:.3f}" if key == "sentiment" else
-                                               f"{d:.2f}" if key == "rating" else f"{d:,.0f}")
+        if key not in kpi:
+            continue
+        delta = kpi_delta(key, kpi[key] - base[key]) if base is not None else ""
         title = f" title='{words.KPI_HELP}'" if key == "sentiment" else ""
-        html.append(f"<tr{title}><td>{label}</td><td class='num'>{fmt(kpi[key])}</td>"
+        html.append(f"<tr{title} class='momentsim-kpi-{key}'><td>{label}</td><td class='num'>{fmt(kpi[key])}</td>"
                     f"<td class='delta'>{delta}</td></tr>")
     html.append("</table>")
     title = kpi["brand"] + (" (what-if; change vs scenario)" if base is not None else "")

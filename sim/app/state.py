@@ -24,11 +24,11 @@ import numpy as np
 import pandas as pd
 import tomli_w
 
-from .. import api
+from .. import api, economics
 from ..agents import Stage
 from ..params import BRAND_SCHEMA, SCHEMA, ScenarioError
 from ..scenario import EVENT_LEVERS, Scenario, loads, parse_override, to_document
-from . import charts, words
+from . import charts, decide, words
 from .live import LiveCharts
 
 # Set-up: the market both runs share.
@@ -108,6 +108,8 @@ class _Cache:
     tables: tuple = ()
     layout: tuple | None = None
     layout_key: tuple = ()
+    money_day: int = -1
+    money: tuple = ()
 
 
 class Session:
@@ -119,12 +121,20 @@ class Session:
         self.network_brand: str | None = None
         self._runner: threading.Thread | None = None
         self._stop = threading.Event()
+        # Guards the run state below: a run's end and the next start() never interleave (a run ending
+        # as Run was clicked must not mark the new run as over: the click would look dropped).
+        self._state = threading.Lock()
         self._active = False  # True from start() until the run's last frame is handed over
         self._playing = False  # that run goes on to the last day (Run), not to a given day
         self.live = LiveCharts()
         self.pending: dict[str, str] = {}  # typed in a field, not yet confirmed (Enter or leaving it)
         self.errors: dict[str, str] = {}  # the last refusal of each field, until a value is taken
         self.version = 0  # bumped whenever the runs are rebuilt
+        self.replicates = decide.DEFAULT_REPLICATES  # paired seeds of a replicated what-if
+        self.compare_job: decide.Job | None = None
+        self.posterior: pd.DataFrame | None = None  # a calibration posterior the replicates draw from
+        self.posterior_name = ""
+        self.plan_job: decide.Job | None = None
         self._frame: Frame | None = None
         self._network_image: bytes | None = None
         self._network_version = -1
@@ -142,6 +152,9 @@ class Session:
             self.changes: dict[str, Any] = {}
             self.interventions: list[dict[str, Any]] = []
             self.pending, self.errors = {}, {}
+            self.variants: list[decide.Variant] = []
+            self.posterior, self.posterior_name = None, ""  # a posterior belongs to its scenario
+            self.compare_job = self.plan_job = None  # results of the scenario left behind
             self.network_brand = loaded.params.brand_names[0]
             self.reset()
 
@@ -305,6 +318,94 @@ class Session:
                               self.name) if self.changed_scenario is not None else self.base_scenario)
         return library.save(name, saved, summary)
 
+    # --- variants and decisions (sim/app/decide.py) -------------------------------------------------
+
+    def keep_variant(self, name: str = "") -> str | None:
+        """Keep the current what-if as a named variant (up to four); the error message, or None."""
+        name = " ".join(name.split()) or f"variant {len(self.variants) + 1}"
+        if not self.comparing:
+            return "Nothing to keep: change a lever or add an intervention first"
+        if len(self.variants) >= decide.MAX_VARIANTS:
+            return f"Up to {decide.MAX_VARIANTS} variants: remove one first"
+        if name == decide.BASE_ARM or any(v.name == name for v in self.variants):
+            return f"The name {name!r} is taken: pick another"
+        if any(v.changes == self.changes and v.interventions == self.interventions for v in self.variants):
+            return "This what-if is kept already"
+        self.variants.append(decide.Variant(name, dict(self.changes), [dict(e) for e in self.interventions]))
+        return None
+
+    def remove_variant(self, name: str) -> None:
+        self.variants = [v for v in self.variants if v.name != name]
+
+    def arms(self, build: bool = True) -> list[decide.Variant]:
+        """The variants a replicated what-if compares with the scenario: those kept, and the current
+        what-if if it is not one of them (named "what-if"), each on the current set-up (``build``
+        False: names and changes only, for the page to list them at every frame)."""
+        arms = [decide.Variant(v.name, v.changes, v.interventions) for v in self.variants]
+        if self.comparing and not any(v.changes == self.changes and v.interventions == self.interventions
+                                      for v in arms):
+            taken = {v.name for v in arms}
+            name = next(n for n in ("what-if", *(f"what-if {i}" for i in range(2, 9))) if n not in taken)
+            arms.append(decide.Variant(name, dict(self.changes), [dict(e) for e in self.interventions]))
+        if not build:
+            return arms
+        base = self.base_scenario
+        for v in arms:
+            v.scenario = _with_events(api.what_if(base, v.changes, source=self.name), v.interventions, self.name)
+        return arms
+
+    def compare_replicated(self, replicates: int | str | None = None,
+                           on_done: Callable[[Any], None] | None = None, executor: Any = None):
+        """Start the replicated what-if of :meth:`arms` (``replicates`` paired seeds, default
+        :attr:`replicates`) in the background; the :class:`sim.app.decide.Job`, also kept as
+        :attr:`compare_job`. Raises ScenarioError for a mistake (too many variants, bad replicates)."""
+        if replicates is None:
+            replicates = self.replicates
+        if isinstance(replicates, str):
+            text = replicates.strip()
+            if not text.isdigit():
+                raise ScenarioError(f"{self.name}: replicates: expected an integer from 1 to "
+                                    f"{decide.MAX_REPLICATES}, found {replicates!r}")
+            replicates = int(text)
+        arms = self.arms()
+        if not arms:
+            raise ScenarioError(f"{self.name}: nothing to compare: change a lever or add an intervention, "
+                                f"then compare (or keep it as a variant)")
+        if len(arms) > decide.MAX_VARIANTS:
+            raise ScenarioError(f"{self.name}: variants: up to {decide.MAX_VARIANTS} side by side, found "
+                                f"{len(arms)} (the {len(self.variants)} kept and the current what-if); "
+                                f"remove one or keep the current what-if in place of one")
+        if not 1 <= replicates <= decide.MAX_REPLICATES:
+            raise ScenarioError(f"{self.name}: replicates: expected an integer from 1 to "
+                                f"{decide.MAX_REPLICATES}, found {replicates}")
+        self.replicates = replicates
+        self.compare_job = decide.start_compare(self.base_scenario, arms, replicates, on_done, executor,
+                                                self.posterior, self.posterior_name)
+        return self.compare_job
+
+    def load_posterior(self, path: str | Path) -> str | None:
+        """A calibration posterior (``posterior.parquet`` of ``momentsim calibrate``): replicated what-ifs
+        then run replicate i of every arm at posterior draw i. The error message, or None."""
+        from ..calibrate.forecast import read_posterior
+
+        text = str(path).strip()
+        if not text:
+            return "posterior: expected the path of a posterior.parquet written by momentsim calibrate"
+        try:
+            frame = read_posterior(Path(text).expanduser(), self.base_scenario)
+        except ScenarioError as exc:
+            return str(exc).replace("--posterior ", "posterior: ", 1)
+        self.posterior, self.posterior_name = frame, Path(text).name
+        return None
+
+    def clear_posterior(self) -> None:
+        self.posterior, self.posterior_name = None, ""
+
+    def plan_budget(self, request: "decide.PlanRequest", on_done: Callable[[Any], None] | None = None):
+        """Start a small budget optimisation of the current set-up (the scenario run) in the background."""
+        self.plan_job = decide.start_plan(self.base_scenario, request, on_done)
+        return self.plan_job
+
     def clear_changes(self) -> None:
         """Back to the scenario: no lever changed, no intervention added (the set-up stays)."""
         with self.lock:
@@ -326,6 +427,7 @@ class Session:
             self.base = api.build(base)
             changed = self.changed_scenario
             self.changed = api.build(changed) if changed is not None else None
+            self._built = (base, changed)  # the scenarios the runs were built from (their P&L reads them)
             self._cache = _Cache(layout=old.layout, layout_key=old.layout_key)
             self.version += 1
 
@@ -354,12 +456,14 @@ class Session:
         """True from Run until that run stops (Pause, the last day, or another start): what the
         Run/Pause button shows. A run that only redraws to the day one was on after a change
         (``start(until=day)``) is :attr:`busy`, not running."""
-        return self._active and self._playing and not self._stop.is_set()
+        with self._state:
+            return self._active and self._playing and not self._stop.is_set()
 
     @property
     def busy(self) -> bool:
         """A background run of any kind is stepping or drawing."""
-        return self._active and not self._stop.is_set()
+        with self._state:
+            return self._active and not self._stop.is_set()
 
     def start(self, on_frame: Callable[[Frame], None], until: int | None = None,
               on_done: Callable[[], None] | None = None) -> threading.Event:
@@ -371,11 +475,12 @@ class Session:
         checking its stop event, so from here on it cannot touch a model again. (Waiting would
         deadlock a page whose handler holds the render lock while the old run hands it a frame.)
         """
-        self._stop.set()
-        stop = self._stop = threading.Event()
-        self._active, self._playing = True, until is None
-        self._runner = threading.Thread(target=self.run, args=(stop, on_frame, until, on_done),
-                                        name="momentsim-run", daemon=True)
+        with self._state:
+            self._stop.set()
+            stop = self._stop = threading.Event()
+            self._active, self._playing = True, until is None
+            self._runner = threading.Thread(target=self.run, args=(stop, on_frame, until, on_done),
+                                            name="momentsim-run", daemon=True)
         self._runner.start()
         return stop
 
@@ -435,8 +540,9 @@ class Session:
             if frame is not None:
                 on_frame(frame)
         finally:
-            if stop is self._stop:
-                self._active = False
+            with self._state:  # atomic with start(): only this run's own end clears the state
+                if stop is self._stop:
+                    self._active = False
             if on_done is not None:
                 on_done()
         return self.day - first_day if self.base is not None else 0
@@ -461,11 +567,28 @@ class Session:
                 self._cache.day, self._cache.tables = self.day, (base, changed)
             return self._cache.tables
 
+    def money(self) -> tuple[pd.DataFrame, pd.DataFrame | None]:
+        """Both runs' tables with their P&L columns (:func:`sim.economics.pnl`, as every front end
+        reads profit), once a day at most."""
+        with self.lock:
+            if self._cache.money_day != self.day:
+                base, changed = self.tables()
+                scenario, what_if = self._built
+                self._cache.money = (economics.pnl(base, scenario),
+                                     economics.pnl(changed, what_if) if changed is not None else None)
+                self._cache.money_day = self.day
+            return self._cache.money
+
+    @property
+    def currency(self) -> str:
+        return economics.currency(self.base_scenario.params)
+
     def kpis(self) -> list[dict[str, Any]]:
-        """Per brand: today's sentiment, share and rating; revenue, customers won and kept so far."""
-        base, changed = self.tables()
+        """Per brand: today's sentiment, share and rating; revenue, profit, spend, customers won and
+        kept so far."""
+        base, changed = self.money()
         shown = changed if changed is not None else base
-        return [charts.brand_kpis(shown, brand, base if changed is not None else None)
+        return [charts.brand_kpis(shown, brand, base if changed is not None else None, self.currency)
                 for brand in self.brands]
 
     def network(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, str]:

@@ -34,7 +34,8 @@ WORDS: dict[str, tuple[str, str, str]] = {
     "seed": (
         "Chance sequence (seed)",
         "Which sequence of chance events the market meets (a whole number). Both runs share it, "
-        "so the difference between them is your change, not luck.",
+        "so they meet the same luck; one seed is still one history: the replicated what-if says how sure "
+        "an effect is.",
         "assumption: any fixed number; fixed so that a run can be repeated exactly"),
     "steps": (
         "Days to simulate",
