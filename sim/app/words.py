@@ -74,10 +74,25 @@ WORDS: dict[str, tuple[str, str, str]] = {
         "Chance that a customer who did not share anyway posts a review because the brand asked "
         "(0 to 1).",
         "source document 000: the Amazon and Booking reminders; off by default"),
+    "remarketing_reach": (
+        "Remarketing: share of walk-aways reached",
+        "Of those who looked at the brand and left without buying, the share its remarketing ads reach "
+        "(0 to 1; 0 = no remarketing).",
+        "source document 004 (a second touch after a visit); the brand's plan"),
+    "remarketing_delay": (
+        "Remarketing: days after the walk-away",
+        "How many days after the walk-away the remarketing ad is shown (1 = the next day); the "
+        "shorter, the stronger.",
+        "source document 004: the shorter the delay between two touches, the more effective"),
+    "remarketing_cost": (
+        "Remarketing: cost per contact",
+        "What one remarketing contact costs (money per person reached).",
+        "assumption: a retargeting CPM of about 10 and five impressions a contact"),
     "service_recovery": (
         "Complaints put right",
-        "Chance that customer service turns a bad experience round (0 to 1; 0.2 = one in five).",
-        "source documents 001 and 004; a slow call centre saves one in five (assumption)"),
+        "Share of the complaints customer service puts right (0 to 1; 0.5 = half). Most unhappy "
+        "customers never complain, so this reaches only those who do.",
+        "source documents 001 and 004; the level, half, is an assumption"),
     "acquisition_cost": (
         "Cost of winning a customer",
         "What winning one new customer costs, in the market's currency.",
