@@ -27,8 +27,8 @@ import numpy as np
 import pandas as pd
 
 from .. import economics
-from ..decide.compare import (BASE_ARM, DAILY, MAX_VARIANTS, WhatIf, _show, _Tasks, kpis, local_pool,
-                              replicate_seeds, simulate_money)
+from ..decide.compare import (BASE_ARM, DAILY, MAX_VARIANTS, WhatIf, _show, _Tasks, local_pool,
+                              replicate_seeds, run_arms, simulate_money)
 from ..decide.optimise import LEVERS, Optimisation, Spec, loads_spec, optimise
 from ..decide.report import _verdict, report
 from ..params import ScenarioError
@@ -165,36 +165,15 @@ def compare_arms(base: Scenario, variants: list[Variant], replicates: int, brand
         tasks = _DrawnTasks(arms, seeds, daily, posterior_draws(posterior, replicates, base.params["seed"]))
     else:
         tasks = _Tasks(arms, seeds, daily)
-    todo = list(range(len(arms) * replicates))
-    results: dict[int, dict] = {}
-    failures: list[str] = []
-
-    def collect(get_result) -> None:
-        result = get_result()
-        row = result["row"]
-        if row["status"] != "ok":
-            failures.append(f"run {row['run_id']}: {row['error']}")
-        results[row["run_id"]] = result
-        if on_run is not None:
-            on_run(len(results), len(todo))
-
-    started = time.perf_counter()
-    run_tasks_futures(tasks, todo, executor if executor is not None else pool(), None, simulate_money, collect)
-    if failures or len(results) != len(todo):
-        raise RuntimeError("some runs did not finish: " + "; ".join(failures[:3]))
     names = [BASE_ARM, *[v.name for v in variants]]
-    values, frames = [], []
-    for rid in todo:
-        arm, replicate = divmod(rid, replicates)
-        frame = results[rid]["daily"].drop(columns="run_id")
-        values.append({"arm": names[arm], "replicate": replicate, "seed": seeds[replicate], **kpis(frame, brand)})
-        frame.insert(0, "replicate", replicate)
-        frame.insert(0, "arm", names[arm])
-        frames.append(frame)
-    return WhatIf(base, {v.name: v.described() for v in variants}, seeds, base.params["seed"], brand,
-                  pd.DataFrame(values), pd.concat(frames, ignore_index=True), time.perf_counter() - started,
-                  "app worker processes" + (f"; parameters drawn from the posterior {posterior_name}"
-                                            if posterior is not None else ""))
+    used = "app worker processes" + (f"; parameters drawn from the posterior {posterior_name}"
+                                     if posterior is not None else "")
+
+    def execute(tasks, todo, collect) -> str:
+        run_tasks_futures(tasks, todo, executor if executor is not None else pool(), None, simulate_money, collect)
+        return used
+
+    return run_arms(base, {v.name: v.described() for v in variants}, names, seeds, brand, tasks, execute, on_run)
 
 
 def start_compare(base: Scenario, variants: list[Variant], replicates: int,

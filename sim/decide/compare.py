@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -305,7 +306,31 @@ def compare_replicated(scenario: str | Path | Scenario, variants: dict[str, dict
         arms.append(arm)
     seeds = replicate_seeds(seed, replicates)
     daily = ("purchases", *(f"{m}_{b}" for b in brands for m in DAILY))
-    tasks = _Tasks(arms, seeds, daily)
+
+    def execute(tasks, todo, collect) -> str:
+        if executor == "dask" or scheduler is not None or _is_dask_client(executor):
+            _run_dask(tasks, todo, executor, scheduler, workers, simulate_money, collect)
+            return "dask"
+        if executor == "local":
+            pool = local_pool(workers)
+            try:
+                _run_futures(tasks, todo, pool, workers, simulate_money, collect)
+            finally:
+                pool.shutdown(wait=True, cancel_futures=True)
+            return "local"
+        _run_futures(tasks, todo, executor, workers, simulate_money, collect)
+        return type(executor).__name__
+
+    return run_arms(base, variants, [BASE_ARM, *variants], seeds, brand, _Tasks(arms, seeds, daily), execute)
+
+
+def run_arms(base: Scenario, described: dict[str, Any], names: list[str], seeds: list[int], brand: str,
+             tasks: Any, execute: Callable[..., str], on_run: Callable[[int, int], None] | None = None) -> WhatIf:
+    """Run every (arm, replicate) task through ``execute(tasks, todo, collect)`` (which returns the name of
+    what ran them) and assemble the :class:`WhatIf`: each run's KPIs and daily table, arm by arm.
+    Shared by :func:`compare_replicated` and the app, whose arms are whole scenarios."""
+    replicates = len(seeds)
+    todo = list(range(len(names) * replicates))
     results: dict[int, dict] = {}
     failures: list[str] = []
 
@@ -315,25 +340,13 @@ def compare_replicated(scenario: str | Path | Scenario, variants: dict[str, dict
         if row["status"] != "ok":
             failures.append(f"run {row['run_id']}: {row['error']}")
         results[row["run_id"]] = result
+        if on_run is not None:
+            on_run(len(results), len(todo))
 
     started = time.perf_counter()
-    todo = list(range(len(arms) * replicates))
-    if executor == "dask" or scheduler is not None or _is_dask_client(executor):
-        _run_dask(tasks, todo, executor, scheduler, workers, simulate_money, collect)
-        used = "dask"
-    elif executor == "local":
-        pool = local_pool(workers)
-        try:
-            _run_futures(tasks, todo, pool, workers, simulate_money, collect)
-        finally:
-            pool.shutdown(wait=True, cancel_futures=True)
-        used = "local"
-    else:
-        _run_futures(tasks, todo, executor, workers, simulate_money, collect)
-        used = type(executor).__name__
+    used = execute(tasks, todo, collect)
     if failures or len(results) != len(todo):
         raise RuntimeError("compare: some runs did not finish: " + "; ".join(failures[:3]))
-    names = [BASE_ARM, *variants]
     value_rows, frames = [], []
     for rid in todo:
         arm, replicate = divmod(rid, replicates)
@@ -343,5 +356,5 @@ def compare_replicated(scenario: str | Path | Scenario, variants: dict[str, dict
         frame.insert(0, "replicate", replicate)
         frame.insert(0, "arm", names[arm])
         frames.append(frame)
-    return WhatIf(base, variants, seeds, seed, brand, pd.DataFrame(value_rows),
+    return WhatIf(base, described, seeds, base.params["seed"], brand, pd.DataFrame(value_rows),
                   pd.concat(frames, ignore_index=True), time.perf_counter() - started, used)
