@@ -25,12 +25,18 @@ def command(host: str, port: int) -> list[str]:
             "--production", "--no-open", "--log-level", "warning"]
 
 
+CLOSED_TAB_KEPT = "2m"  # how long a closed or dropped tab's session is kept for a reconnect
+
+
 def environment(scenario: str, library: str | Path | None = None) -> dict[str, str]:
     env = dict(os.environ)
     env[SCENARIO_ENV] = scenario
     env[LIBRARY_ENV] = str(Path(library or DEFAULT_DIR).expanduser().resolve())
     env["SOLARA_TELEMETRY_MIXPANEL_ENABLE"] = "False"  # works offline, tells nobody
     env.setdefault("PYTHONUNBUFFERED", "1")
+    # A closed tab's session (and its models' memory) is let go this long after the browser went away;
+    # Solara keeps it 24 h by default for a reconnect. A reconnect within it finds the page as it was.
+    env.setdefault("SOLARA_KERNEL_CULL_TIMEOUT", CLOSED_TAB_KEPT)
     # Solara warns on every page load over plain http (localhost by IP); nothing to act on.
     env["PYTHONWARNINGS"] = ",".join(filter(None, [env.get("PYTHONWARNINGS"),
                                                    "ignore:Cookies with samesite=none:UserWarning"]))

@@ -13,6 +13,7 @@ effect of the change, not noise.
 
 from __future__ import annotations
 
+import ctypes
 import gc
 import threading
 import time
@@ -110,6 +111,16 @@ class _Cache:
     layout_key: tuple = ()
     money_day: int = -1
     money: tuple = ()
+
+
+def release_memory() -> None:
+    """Collect what was let go and hand freed memory back to the system: glibc keeps freed blocks of the
+    models' arrays in its heap otherwise, and a server that ran a large market would keep its size."""
+    gc.collect()
+    try:
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+    except (OSError, AttributeError):  # not glibc (macOS, Windows, musl): the allocator decides
+        pass
 
 
 class Session:
@@ -555,6 +566,7 @@ class Session:
             self._cache = _Cache()
             self.live = LiveCharts()
             self._frame = self._network_image = None
+        release_memory()
 
     # --- what the page shows -------------------------------------------------------------
 
