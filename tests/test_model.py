@@ -209,7 +209,8 @@ def test_networks_have_the_mean_degree_asked_for(kind):
 
 
 def test_the_fully_mixed_network_has_no_edge_list_and_runs_at_100000_consumers():
-    model = sim.MarketModel(sim.load("baseline", {"population.size": 100_000, "network.kind": "complete"}))
+    model = sim.MarketModel(sim.load("baseline", {"population.size": 100_000, "network.kind": "complete",
+                                                  "market.burn_in_days": 2}))  # the network is the point
     assert model.contacts.mixed and model.contacts.indices is None
     audience = np.concatenate([model.contacts.audience(5, model.rng) for _ in range(2000)])
     assert audience.mean() == pytest.approx(50_000, rel=0.05) and 5 not in audience
