@@ -5,6 +5,7 @@ cleanly here loads offline. Screenshots of each state go to $MOMENTSIM_SCREENSHO
 tests/screenshots/ for a person to look at.
 """
 
+import contextlib
 import os
 import signal
 import socket
@@ -38,15 +39,15 @@ def library(tmp_path_factory):
     return tmp_path_factory.mktemp("library")
 
 
-@pytest.fixture(scope="module")
-def server(tmp_path_factory, library):
-    """`python -m sim ui baseline --port P --library DIR`: its address, killed at teardown."""
+@contextlib.contextmanager
+def ui_server(log: Path, library: Path, env: dict | None = None):
+    """`python -m sim ui baseline --port P --library DIR` until it answers: (address, process), killed after."""
     port = free_port()
-    log = tmp_path_factory.mktemp("ui") / "server.log"
     with open(log, "w") as out:
         process = subprocess.Popen([sys.executable, "-m", "sim", "ui", "baseline", "--port", str(port),
                                     "--library", str(library)],
-                                   cwd=ROOT, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+                                   cwd=ROOT, stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
+                                   env=env)
     url = f"http://127.0.0.1:{port}/"
     try:
         deadline = time.monotonic() + 60
@@ -60,8 +61,7 @@ def server(tmp_path_factory, library):
                 if time.monotonic() > deadline:
                     pytest.fail(f"momentsim ui did not answer within 60 s:\n{log.read_text()}")
                 time.sleep(0.3)
-        assert f"momentsim app: {url[:-1]}" in log.read_text()
-        yield url
+        yield url, process
     finally:
         process.send_signal(signal.SIGTERM)
         try:
@@ -69,6 +69,15 @@ def server(tmp_path_factory, library):
         except subprocess.TimeoutExpired:
             os.killpg(process.pid, signal.SIGKILL)
             process.wait(5)
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory, library):
+    """The app's server for the module's pages: its address."""
+    log = tmp_path_factory.mktemp("ui") / "server.log"
+    with ui_server(log, library) as (url, _):
+        assert f"momentsim app: {url[:-1]}" in log.read_text()
+        yield url
 
 
 @pytest.fixture(scope="module")
@@ -637,36 +646,10 @@ def resident_mb(pid: int) -> float:
 @pytest.fixture
 def own_server(tmp_path):
     """A server of its own (its memory is measured): (address, pid)."""
-    port = free_port()
-    log = tmp_path / "server.log"
     # A closed tab's session is kept 2 minutes for a reconnect (sim.app.serve.CLOSED_TAB_KEPT); 5 s here.
     env = {**os.environ, "SOLARA_KERNEL_CULL_TIMEOUT": "5s"}
-    with open(log, "w") as out:
-        process = subprocess.Popen([sys.executable, "-m", "sim", "ui", "baseline", "--port", str(port),
-                                    "--library", str(tmp_path / "library")],
-                                   cwd=ROOT, stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
-                                   env=env)
-    url = f"http://127.0.0.1:{port}/"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            if process.poll() is not None:
-                pytest.fail(f"momentsim ui exited with {process.returncode}:\n{log.read_text()}")
-            try:
-                urllib.request.urlopen(url, timeout=2).read()
-                break
-            except OSError:
-                if time.monotonic() > deadline:
-                    pytest.fail(f"momentsim ui did not answer within 60 s:\n{log.read_text()}")
-                time.sleep(0.3)
+    with ui_server(tmp_path / "server.log", tmp_path / "library", env) as (url, process):
         yield url, process.pid
-    finally:
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(15)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait(5)
 
 
 def test_a_large_market_runs_in_the_browser_and_its_memory_is_let_go(own_server, browser):
