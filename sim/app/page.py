@@ -673,18 +673,27 @@ def Replicated(session: Session, hub: Hub):
                             f"rows; {', '.join(keys)}), the same draw in every arm: the intervals carry the "
                             f"parameters' uncertainty too.", classes=["momentsim-posterior-note"],
                             style={"font-size": "0.85rem"})
-        if message:
-            solara.Error(message, dense=True, classes=["momentsim-compare-error"])
-        if job is None:
-            return
-        if running:
-            solara.Text(f"Running {job.done} of {job.total} runs in worker processes "
-                        f"({time_since(job)} s)… the page stays live.", classes=["momentsim-compare-progress"])
-            return
-        if job.error:
-            solara.Error(f"The replicated what-if failed: {job.error}", classes=["momentsim-compare-error"])
-            return
-        EffectCards(job.result, job.seconds)
+        if job_shown(job, message, running, "compare",
+                     lambda: f"Running {job.done} of {job.total} runs in worker processes",
+                     "The replicated what-if failed"):
+            EffectCards(job.result, job.seconds)
+
+
+def job_shown(job, message: str, running: bool, kind: str, progress: Callable[[], str], failed: str) -> bool:
+    """A background job's state under its panel: the form's message, its progress while it runs, its
+    error; True when its result is ready to show."""
+    if message:
+        solara.Error(message, dense=True, classes=[f"momentsim-{kind}-error"])
+    if job is None:
+        return False
+    if running:
+        solara.Text(f"{progress()} ({time_since(job)} s)… the page stays live.",
+                    classes=[f"momentsim-{kind}-progress"])
+        return False
+    if job.error:
+        solara.Error(f"{failed}: {job.error}", classes=[f"momentsim-{kind}-error"])
+        return False
+    return True
 
 
 def time_since(job) -> int:
@@ -788,18 +797,10 @@ def BudgetPlanner(session: Session, hub: Hub):
                                      continuous_update=True, classes=["momentsim-plan-replicates"])
                 solara.Button("Plan the budget", on_click=plan, color="primary", disabled=running,
                               classes=["momentsim-plan"])
-            if message:
-                solara.Error(message, dense=True, classes=["momentsim-plan-error"])
-            if job is None:
-                return
-            if running:
-                solara.Text(f"Optimising: {job.total} trials in worker processes ({time_since(job)} s)… "
-                            f"the page stays live.", classes=["momentsim-plan-progress"])
-                return
-            if job.error:
-                solara.Error(f"The budget plan failed: {job.error}", classes=["momentsim-plan-error"])
-                return
-            PlanResult(job.result, job.seconds)
+            if job_shown(job, message, running, "plan",
+                         lambda: f"Optimising: {job.total} trials in worker processes",
+                         "The budget plan failed"):
+                PlanResult(job.result, job.seconds)
 
 
 def _number(text: str, key: str, kind):
