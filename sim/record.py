@@ -59,8 +59,8 @@ class Recorder:
     """Turns the population's state, the day's counts and the market's recent memory into one row.
 
     It reads the model through ``stage_counts()``, ``aware_attitude()``, ``size``, the review pool and
-    the market's rolling windows (``recent_sales``, ``recent_talk``), so that either engine keeps
-    those figures in its own way (the array engine as running counts and sums).
+    the market's rolling windows (``recent_sales``, ``recent_talk``, and their sums ``sales_total``,
+    ``talk_total``), so that either engine keeps those figures in its own way (the array engine as running counts and sums).
     """
 
     def __init__(self, brands: list[str]):
@@ -79,10 +79,11 @@ class Recorder:
         # Attitude: the mean hidden attitude of those aware of the brand (0, neutral, when nobody is).
         attitude = np.divide(attitude_sum, aware_count, out=np.zeros(len(brands)), where=aware_count > 0)
         # Net sentiment: what was said about the brand over the last 28 days, as social listening reports.
-        talk = np.sum(model.recent_talk, axis=0) if model.recent_talk else np.zeros((2, len(brands)))
+        talk = model.talk_total
         sentiment = rules.net_sentiment(talk[0], talk[1])
-        bought = np.sum(model.recent_sales, axis=0) if model.recent_sales else np.zeros(len(brands))
-        share = bought / bought.sum() if bought.sum() else np.zeros(len(brands))
+        bought = model.sales_total
+        total = int(bought.sum())
+        share = bought / total if total else np.zeros(len(brands))
         posted = model.reviews.counts - model.reviews_before
         size = model.size
         for b, name in enumerate(brands):
