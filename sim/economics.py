@@ -36,15 +36,16 @@ def margin(price, unit_cost):
 
 # --- advertising: spend -> ad stock -> intensity ----------------------------------
 
-def adstock(spend, carryover: float):
+def adstock(spend, carryover: float, before: float | None = None):
     """Ad stock a day (Broadbent's adstock), in spend-a-day units: ``(1 - c) * sum_k c^k * spend[t-k]``.
 
-    The stock starts in the steady state of day 0's spend (the brand advertised before the run), so
-    a constant spend gives a constant stock equal to it; a burst builds up and fades with ``carryover``.
+    The stock starts in the steady state of the spend a day ``before`` the run (the brand advertised
+    before it; by default day 0's spend), so a constant spend gives a constant stock equal to it; a
+    burst builds up and fades with ``carryover``, and so does a change on day 0.
     """
     spend = np.asarray(spend, dtype=float)
     stock = np.empty_like(spend)
-    level = spend[0] if len(spend) else 0.0
+    level = float(before) if before is not None else spend[0] if len(spend) else 0.0
     for t, s in enumerate(spend):
         level = carryover * level + (1.0 - carryover) * s
         stock[t] = level
@@ -66,9 +67,10 @@ def ad_spend_for_intensity(intensity, max_intensity: float, half_saturation: flo
     return half_saturation * intensity / (max_intensity - intensity)
 
 
-def ad_intensity_schedule(spend, carryover: float, max_intensity: float, half_saturation: float):
-    """Per day, the ad intensity a spend plan buys: the response to the ad stock."""
-    return ad_response(adstock(spend, carryover), max_intensity, half_saturation)
+def ad_intensity_schedule(spend, carryover: float, max_intensity: float, half_saturation: float,
+                          before: float | None = None):
+    """Per day, the ad intensity a spend plan buys: the response to the ad stock (``before``: :func:`adstock`)."""
+    return ad_response(adstock(spend, carryover, before), max_intensity, half_saturation)
 
 
 # --- programmes: review prompts and customer service ---------------------------------
@@ -166,7 +168,9 @@ def ad_plan(params, brand: str, levers: pd.DataFrame) -> tuple[np.ndarray, np.nd
     """(spend a day, intensity a day, whether spend was set) of a brand's ads over the run.
 
     On a day with ``ad_spend`` set, the spend is the plan and the intensity is what its ad stock buys;
-    on other days the intensity is the lever and the spend is what buys it.
+    on other days the intensity is the lever and the spend is what buys it. The stock starts from the
+    brand's own levers (those of the burn-in, before any event: :func:`before_run`), so a change on
+    day 0 builds up or fades from the market's settled state, as any later change does.
     """
     top, half, carry = (params["economics.ad_max_intensity"], params["economics.ad_half_saturation"],
                         params["economics.ad_carryover"])
@@ -174,15 +178,27 @@ def ad_plan(params, brand: str, levers: pd.DataFrame) -> tuple[np.ndarray, np.nd
     stated = levers["ad_intensity"].to_numpy(dtype=float)
     spend = np.where(planned, levers["ad_spend"].to_numpy(dtype=float),
                      ad_spend_for_intensity(stated, top, half))
-    intensity = np.where(planned, ad_intensity_schedule(spend, carry, top, half), stated)
+    before, _ = before_run(params, brand)
+    intensity = np.where(planned, ad_intensity_schedule(spend, carry, top, half, before), stated)
     return spend, intensity, planned
+
+
+def before_run(params, brand: str) -> tuple[float, float]:
+    """(spend a day, ad intensity) of a brand's ads before day 0 (the burn-in): its own levers, no event."""
+    top, half = params["economics.ad_max_intensity"], params["economics.ad_half_saturation"]
+    own = params.brand(brand)
+    if own["ad_spend"] >= 0:
+        return float(own["ad_spend"]), float(ad_response(own["ad_spend"], top, half))
+    return float(ad_spend_for_intensity(own["ad_intensity"], top, half)), float(own["ad_intensity"])
 
 
 def engine_scenario(scenario):
     """The scenario an engine runs: where ``ad_spend`` is set, its ad-intensity schedule as events.
 
     Unchanged (the same object) when no brand plans its ads by spend, so existing scenarios run as
-    before. Days whose intensity moves by less than 0.1 % get no event.
+    before. Days whose intensity moves by less than 0.1 % get no event. The burn-in runs on the
+    brand's own levers (:func:`before_run`); a day-0 change (a what-if's) is a day-0 event, applied
+    after the burn-in like every other lever's, so both arms of a comparison share the settled market.
     """
     params = scenario.params
     steps = params["steps"]
@@ -197,8 +213,10 @@ def engine_scenario(scenario):
         _, intensity, planned = ad_plan(params, brand, levels[brand])
         if not planned.any():
             continue
-        if planned[0]:
-            resolved.params.brands[brand]["ad_intensity"] = float(intensity[0])
+        _, settled = before_run(params, brand)
+        resolved.params.brands[brand]["ad_intensity"] = settled  # the burn-in's
+        if abs(intensity[0] - settled) > 1e-3 * max(abs(settled), 1e-9):
+            new_events.append(Event(0, brand, "ad_intensity", float(intensity[0])))
         last = intensity[0]
         for day in range(1, steps + 1):
             if planned[day] and abs(intensity[day] - last) > 1e-3 * max(abs(last), 1e-9):

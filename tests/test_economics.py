@@ -95,6 +95,26 @@ def test_an_ad_burst_builds_up_and_fades_through_carry_over():
     assert money.loc[money["step"] >= 20, "spend_ads_ours"].eq(8.0).all()
 
 
+def test_a_what_if_on_ad_spend_shares_the_settled_market_and_its_stock_fades():
+    """A day-0 change of ad_spend is a change after the burn-in: day 0 is the same market in both arms
+    (the burn-in ran on the brand's own spend), and the intensity then fades through the carry-over
+    instead of dropping at once."""
+    base = sim.resolve("baseline", overrides={**SMALL, "brands.ours.ad_spend": 100.0})
+    stopped = sim.what_if(base, {"brands.ours.ad_spend": 0.0})
+    resolved = eco.engine_scenario(stopped)
+    settled = float(eco.ad_response(100.0, base.params["economics.ad_max_intensity"],
+                                    base.params["economics.ad_half_saturation"]))
+    assert resolved.params.brand("ours")["ad_intensity"] == pytest.approx(settled)  # the burn-in's
+    fading = [e.value for e in resolved.params.events if e.lever == "ad_intensity"]
+    carry = base.params["economics.ad_carryover"]
+    assert fading[0] == pytest.approx(float(eco.ad_response(100.0 * carry, base.params["economics.ad_max_intensity"],
+                                                            base.params["economics.ad_half_saturation"])))
+    assert all(a > b for a, b in zip(fading, fading[1:]))
+    a, b = sim.run(base).table, sim.run(stopped).table
+    pd.testing.assert_series_equal(a.iloc[0], b.iloc[0])  # day 0: the same settled market
+    assert not a.equals(b)
+
+
 def test_profit_adds_up_day_by_day_with_the_levers_in_force():
     text = sim.resolve("baseline", overrides={**SMALL, "brands.ours.review_prompting": 0.3,
                                               "brands.ours.service_recovery": 0.5}).to_toml()
