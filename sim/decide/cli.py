@@ -53,8 +53,9 @@ def run_returns(args, scenario):
     on a terminal); refused before any run when N is absurd."""
     from tqdm.auto import tqdm
 
-    from .returns import returns
+    from .returns import check, returns
 
+    check(scenario, args.returns, "--returns")
     with tqdm(desc="returns", unit="run", leave=False, disable=None) as bar:
         def on_run(done: int, total: int) -> None:
             bar.total = total
