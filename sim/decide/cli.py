@@ -53,12 +53,11 @@ def run_returns(args, scenario):
     on a terminal); refused before any run when N is absurd."""
     from tqdm.auto import tqdm
 
-    from .returns import check, returns
+    from .returns import returns
 
-    check(scenario, args.returns, "--returns")
     with tqdm(desc="returns", unit="run", leave=False, disable=None) as bar:
         def on_run(done: int, total: int) -> None:
             bar.total = total
             bar.update(done - bar.n)
 
-        return returns(scenario, replicates=args.returns, on_run=on_run)
+        return returns(scenario, replicates=args.returns, on_run=on_run, option="--returns")

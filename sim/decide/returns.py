@@ -53,7 +53,7 @@ DROPPED: dict[str, tuple[str, ...]] = {
     "remarketing": ("remarketing_reach", "remarketing_delay", "remarketing_cost")}
 OFF_DAY = 1
 
-NOT_SPENT = "no spend on this lever in the scenario: no return (nothing was spent to return on)"
+NOT_SPENT = "no spend on this lever (none planned, or nothing to spend it on in these runs): no return"
 
 
 def lever_off(base: Scenario, brand: str, lever: str) -> Scenario:
@@ -223,15 +223,16 @@ def check(scenario: Scenario, replicates: Any, flag: str = "replicates") -> dict
 def returns(scenario: str | Path | Scenario, *, replicates: int = 8, seed: int | None = None,
             steps: int | None = None, overrides: dict[str, Any] | None = None, executor: Any = "local",
             scheduler: str | None = None, workers: int | None = None,
-            on_run: Callable[[int, int], None] | None = None) -> Returns:
+            on_run: Callable[[int, int], None] | None = None, option: str = "replicates") -> Returns:
     """Each lever's return on its spend, per brand, over ``replicates`` paired seeds (see the module).
 
     ``seed`` (default: the scenario's) derives the replicates' seeds as :func:`sim.compare` does;
     ``executor``: "local" (processes), "dask" (``scheduler``'s cluster or a local one) or an executor
-    object, as for compare and sweeps. ``on_run(done, total)`` is told of each finished run.
+    object, as for compare and sweeps. ``on_run(done, total)`` is told of each finished run; ``option`` is
+    the name a refused ``replicates`` goes by in the message (the CLI's ``--returns``).
     """
     base = api.resolve(scenario, steps, seed, overrides)
-    planned = check(base, replicates)
+    planned = check(base, replicates, option)
     brands = base.params.brand_names
     names, arms = [BASE_ARM], [base]
     for brand in brands:
