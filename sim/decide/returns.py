@@ -82,8 +82,9 @@ def spends(scenario: Scenario, brand: str) -> dict[str, bool]:
     """
     p = scenario.params
     steps = p["steps"]
-    levers = economics.levers_by_day(p, steps)[brand].iloc[OFF_DAY:steps + 1]
-    ad_spend, _, _ = economics.ad_plan(p, brand, economics.levers_by_day(p, steps)[brand])
+    by_day = economics.levers_by_day(p, steps)[brand]
+    levers = by_day.iloc[OFF_DAY:steps + 1]
+    ad_spend, _, _ = economics.ad_plan(p, brand, by_day)
     return {
         "ads": bool((ad_spend[OFF_DAY:] > 0).any()),
         "prompts": bool(((levers["review_prompting"] > 0) & (levers["prompt_cost"] > 0)).any()),
@@ -192,7 +193,7 @@ class Returns:
 def _round(value: Any, digits: int) -> float | None:
     if value is None or value != value:
         return None
-    return round(float(value), digits)
+    return round(float(value), digits) + 0.0  # no -0.0 in summary.json
 
 
 def _interval(row: pd.Series, name: str, fmt: str) -> str:
