@@ -39,14 +39,14 @@ MAX_CONTACTS = {"agent": 50_000_000, "array": 400_000_000}  # population x mean 
 SECONDS_PER_CONSUMER_DAY = {"agent": 1.5e-6, "array": 4e-8}
 SECONDS_PER_DAY = {"agent": 1e-4, "array": 5e-4}
 WARN_SECONDS = 600
-# Durations in days: beyond MAX_STEPS nothing they govern happens in a run, and the samplers of
-# absurd values (10^18 days) overflow or hang. (The schema's ranges may be narrower.)
 # summary.json's per-brand ``returns`` when not computed: a lever's return needs runs without it.
 RETURNS_NOT_COMPUTED = {
     "computed": False,
     "note": "the return on each lever's spend needs the same market run with each lever off on paired seeds: "
             "momentsim run SCENARIO --returns N (N paired seeds, N x (1 + levers with spend) runs), "
             "or sim.returns(scenario, replicates=N)"}
+# Durations in days: beyond MAX_STEPS nothing they govern happens in a run, and the samplers of
+# absurd values (10^18 days) overflow or hang. (The schema's ranges may be narrower.)
 DURATIONS = ("journey.purchase_cycle_days", "journey.research_days", "journey.experience_days",
              "market.share_window")
 
