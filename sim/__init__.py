@@ -14,8 +14,8 @@ from .scenario import Scenario, loads
 __version__ = _version()
 
 __all__ = ["__version__", "ArrayMarketModel", "Comparison", "MarketModel", "Result", "Scenario", "ScenarioError",
-           "WhatIf", "build", "compare", "compare_replicated", "load", "loads", "resolve", "run", "scenarios",
-           "what_if"]
+           "WhatIf", "build", "compare", "compare_replicated", "load", "loads", "resolve", "returns", "run",
+           "scenarios", "what_if"]
 
 
 def __getattr__(name: str):
@@ -24,5 +24,9 @@ def __getattr__(name: str):
         from . import decide
 
         return getattr(decide, name)
+    if name == "returns":  # the return on each lever's spend (sim/decide/returns.py)
+        from .decide.returns import returns
+
+        return returns
     raise AttributeError(f"module 'sim' has no attribute {name!r}")
 

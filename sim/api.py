@@ -39,6 +39,12 @@ MAX_CONTACTS = {"agent": 50_000_000, "array": 400_000_000}  # population x mean 
 SECONDS_PER_CONSUMER_DAY = {"agent": 1.5e-6, "array": 4e-8}
 SECONDS_PER_DAY = {"agent": 1e-4, "array": 5e-4}
 WARN_SECONDS = 600
+# summary.json's per-brand ``returns`` when not computed: a lever's return needs runs without it.
+RETURNS_NOT_COMPUTED = {
+    "computed": False,
+    "note": "the return on each lever's spend needs the same market run with each lever off on paired seeds: "
+            "momentsim run SCENARIO --returns N (N paired seeds, N x (1 + levers with spend) runs), "
+            "or sim.returns(scenario, replicates=N)"}
 # Durations in days: beyond MAX_STEPS nothing they govern happens in a run, and the samplers of
 # absurd values (10^18 days) overflow or hang. (The schema's ranges may be narrower.)
 DURATIONS = ("journey.purchase_cycle_days", "journey.research_days", "journey.experience_days",
@@ -131,13 +137,17 @@ class Result:
     def figure(self):
         return plots.sentiment_figure(self.table, self.scenario.name)
 
-    def write(self, out: str | Path, provenance_record: dict[str, Any] | None = None) -> dict[str, Path]:
+    def write(self, out: str | Path, provenance_record: dict[str, Any] | None = None,
+              returns: dict[str, dict[str, Any]] | None = None) -> dict[str, Path]:
         """Write timeseries.csv, summary.json, scenario.toml and sentiment.png into ``out``.
 
         Every file is made in memory first, then each is written to a temporary name and renamed:
         a failure leaves no half-written file. ``summary.json`` is strict JSON (no NaN) and carries
-        ``provenance`` (:func:`sim.provenance.record`, or the record given)."""
+        ``provenance`` (:func:`sim.provenance.record`, or the record given) and, per brand, ``returns``:
+        the blocks of :meth:`sim.decide.returns.Returns.blocks` when given, else a note saying how to get them."""
         summary = self.summary()
+        for brand, figures in summary["brands"].items():  # the return on each lever's spend (issue 14)
+            figures["returns"] = (returns or {}).get(brand, dict(RETURNS_NOT_COMPUTED))
         summary["provenance"] = provenance_record or provenance.record()
         png = io.BytesIO()
         self.figure().savefig(png, format="png", dpi=110)

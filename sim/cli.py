@@ -105,6 +105,7 @@ def parser() -> argparse.ArgumentParser:
     _add_decide_parsers(sub)
     _add_calibrate_parser(sub)
     _add_classroom_parser(sub)
+    _add_returns_option(sub)
     return top
 
 
@@ -254,9 +255,13 @@ def cmd_run(args) -> int:
         overrides["engine"] = args.engine
     scenario = api.resolve(args.scenario, args.steps, args.seed, overrides)
     _check_out(args.out)
+    returns = _returns(args, scenario)  # --returns N: each lever's return on its spend, else None
     result = api.run(scenario, progress=None)
-    files = result.write(args.out, provenance.record(args.clock, args.argv))
+    files = result.write(args.out, provenance.record(args.clock, args.argv),
+                         returns=returns.blocks() if returns is not None else None)
     print(summary_text(result.summary()))
+    if returns is not None:
+        print(returns.text())
     print(f"wrote {', '.join(str(f) for f in files.values())}")
     return 0
 
@@ -443,3 +448,30 @@ def cmd_classroom(args) -> int:
 
 COMMANDS["classroom"] = cmd_classroom
 # --- end classroom ---
+
+
+# --- returns (issue 14): `momentsim run --returns N`, each lever's return on its spend (sim/decide/returns.py) ---
+
+def _add_returns_option(sub) -> None:
+    sub.choices["run"].add_argument(
+        "--returns", type=_positive_int, metavar="N",
+        help="also the return on each lever's spend (ads, prompts, service, remarketing), per brand: the same "
+             "market with each lever off, on N paired seeds (N x (1 + levers with spend) runs; default: not computed)")
+
+
+def _returns(args, scenario):
+    if getattr(args, "returns", None) is None:
+        return None
+    from .decide.cli import run_returns
+
+    return run_returns(args, scenario)
+
+
+def _cmd_run_returns(args) -> int:
+    if getattr(args, "returns", None) is not None and getattr(args, "posterior", None) is not None:
+        raise ScenarioError("--returns: expected without --posterior (returns are for one scenario's levers)")
+    return _cmd_run_or_posterior(args)
+
+
+COMMANDS["run"] = _cmd_run_returns
+# --- end returns ---

@@ -268,6 +268,17 @@ def _other_cases():
     yield ("report-folder-missing", lambda t: ["report", str(t / "nothing")], ["nothing"])
     yield ("calibrate-spec-missing", lambda t: ["calibrate", str(t / "none.toml"), "--out", str(t / "out")],
            ["none.toml"])
+    # The return on each lever's spend (`momentsim run --returns N`).
+    yield ("run-returns-1e12", lambda t: ["run", "baseline", "--returns", str(10**12), "--out", str(t / "out")],
+           ["--returns", "expected at most 1,000,000 runs"])
+    yield ("run-returns-population-huge", lambda t: ["run", "baseline", "--returns", "4", "--set",
+                                                     f"population.size={10**12}", "--out", str(t / "out")],
+           ["population.size", "expected"])
+    yield ("run-returns-with-posterior", lambda t: ["run", "baseline", "--returns", "4", "--posterior",
+                                                    str(t / "posterior.parquet"), "--out", str(t / "out")],
+           ["--returns", "without --posterior"])
+    yield ("run-returns-out-under-a-file", lambda t: ["run", "baseline", "--returns", "4", "--out",
+                                                      str(_regular_file(t) / "out")], ["--out", "a_file"])
     # The classroom's brand game (issue 12).
     yield ("classroom-scenario-missing", lambda t: ["classroom", str(t / "none.toml"), "--dir", str(t / "game")],
            ["none.toml", "no such file"])
@@ -448,6 +459,10 @@ ARGUMENT_ERRORS = [
     (["sweep", "x.toml", "--timeout", "-1"], ["--timeout"]),
     (["run", "baseline", "--steps", "0"], ["--steps"]),
     (["sweep-report", "x", "--format", "gif"], ["--format", "expected some of png, svg, pdf"]),
+    (["run", "baseline", "--returns", "0"], ["--returns", "expected a positive integer, found '0'"]),
+    (["run", "baseline", "--returns", "-3"], ["--returns", "found '-3'"]),
+    (["run", "baseline", "--returns", "many"], ["--returns", "found 'many'"]),
+    (["run", "baseline", "--returns", "2.5"], ["--returns", "found '2.5'"]),
 ]
 
 

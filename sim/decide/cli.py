@@ -46,3 +46,18 @@ def cmd_optimise(args) -> int:
           f"run the best plan: momentsim run {files['best.toml']}")
     print(f"wrote {', '.join(str(f) for f in files.values())}; next: momentsim report {out}")
     return 0
+
+
+def run_returns(args, scenario):
+    """``momentsim run --returns N``: the return on each lever's spend over N paired seeds (a progress bar
+    on a terminal); refused before any run when N is absurd."""
+    from tqdm.auto import tqdm
+
+    from .returns import returns
+
+    with tqdm(desc="returns", unit="run", leave=False, disable=None) as bar:
+        def on_run(done: int, total: int) -> None:
+            bar.total = total
+            bar.update(done - bar.n)
+
+        return returns(scenario, replicates=args.returns, on_run=on_run, option="--returns")

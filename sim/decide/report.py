@@ -181,11 +181,53 @@ def _run_page(folder: Path) -> str:
                 f"{summary['population']:,} consumers, one run (seed {summary['seed']}). One run is one possible "
                 f"history: use <code>momentsim compare</code> for effects with intervals.</p>",
                 "<h2>Headline figures</h2>" + _table(["", *brands], rows)]
+    sections.append(_returns_section(summary, cur))
     if (folder / "sentiment.png").is_file():
         sections.append("<h2>Charts</h2>" + _img(folder / "sentiment.png", "sentiment and the journey funnel"))
     sections.append("<h2>Assumptions</h2>" + _assumptions(scenario, brands))
     return _page(f"Run: {summary['scenario']}", sections, {"seed": summary["seed"], "days": summary["days"],
                                                             "engine": scenario.params["engine"]})
+
+
+def _returns_section(summary: dict[str, Any], cur: str) -> str:
+    """The return on each lever's spend (``momentsim run --returns N``), or a line saying how to get it."""
+    blocks = {b: f.get("returns") or {} for b, f in summary["brands"].items()}
+    done = {b: r for b, r in blocks.items() if r.get("computed")}
+    if not done:
+        return ("<h2>Return on each lever's spend</h2><p class=\"note\">Not computed: it needs the same market "
+                "run with each lever off on paired seeds (<code>momentsim run SCENARIO --returns N</code>).</p>")
+
+    def shown(figure: dict | None, fmt: str) -> str:
+        if not figure or figure.get("mean") is None:
+            return "n/a"
+        text = fmt.format(figure["mean"])
+        if figure.get("low") is not None and figure.get("high") is not None:
+            text += f" ({fmt.format(figure['low'])} to {fmt.format(figure['high'])})"
+        return text
+
+    def verdict(ret: dict | None) -> str:
+        if not ret or ret.get("low") is None or ret.get("high") is None:
+            return '<span class="unsure">no interval</span>'
+        if ret["low"] > 0:
+            return '<span class="sure">pays back: the whole interval is above 0</span>'
+        if ret["high"] < 0:
+            return '<span class="sure">does not pay back: the whole interval is below 0</span>'
+        return '<span class="unsure">not clear: the interval includes 0</span>'
+
+    rows = []
+    for brand, block in done.items():
+        for lever, r in block["levers"].items():
+            if r.get("return_on_spend") is None:
+                rows.append([brand, lever, "none", "", "no return (no spend)", ""])
+                continue
+            rows.append([brand, lever, shown(r.get("spend"), "{:,.0f}"), shown(r.get("incremental_margin"), "{:+,.0f}"),
+                         shown(r["return_on_spend"], "{:+.0%}"), verdict(r["return_on_spend"])])
+    first = next(iter(done.values()))
+    return (f"<h2>Return on each lever's spend</h2><p>Each lever switched off in the same market, on the same "
+            f"{first['replicates']} seeds (common random numbers): {html.escape(first['counterfactual'])}. Return = "
+            f"(incremental gross margin - spend) / spend: -100 % means the spend brought nothing back, 0 % that it "
+            f"paid for itself. Mean over the paired runs with its 95 % interval; money in {html.escape(cur)}.</p>"
+            + _table(["brand", "lever", "spend", "incremental gross margin", "return", "how sure"], rows))
 
 
 def report(folder: str | Path) -> Path:
