@@ -280,10 +280,6 @@ def compare_replicated(scenario: str | Path | Scenario, variants: dict[str, dict
     one whose KPIs are compared. ``executor``: "local" (processes), "dask" (``scheduler``'s cluster or
     a local one) or an executor object, as for sweeps.
     """
-    from ..sweep.execute import _is_dask_client
-    from ..sweep.execute import run_tasks_dask as _run_dask
-    from ..sweep.execute import run_tasks_futures as _run_futures
-
     variants = dict(variants or {})
     if len(variants) > MAX_VARIANTS:
         raise ScenarioError(f"--variant: expected at most {MAX_VARIANTS} variants, found {len(variants)}")
@@ -307,21 +303,31 @@ def compare_replicated(scenario: str | Path | Scenario, variants: dict[str, dict
     seeds = replicate_seeds(seed, replicates)
     daily = ("purchases", *(f"{m}_{b}" for b in brands for m in DAILY))
 
+    return run_arms(base, variants, [BASE_ARM, *variants], seeds, brand, _Tasks(arms, seeds, daily),
+                    executor_for(executor, scheduler, workers))
+
+
+def executor_for(executor: Any, scheduler: str | None, workers: int | None) -> Callable[..., str]:
+    """``execute(tasks, todo, collect)`` for :func:`run_arms` on the sweeps' executors: "local" (a pool of
+    processes, shut down after), "dask" (``scheduler``'s cluster or a local one, or a Dask client), or
+    any ``concurrent.futures`` executor. Returns the name of what ran the tasks."""
+    from ..sweep.execute import _is_dask_client, run_tasks_dask, run_tasks_futures
+
     def execute(tasks, todo, collect) -> str:
         if executor == "dask" or scheduler is not None or _is_dask_client(executor):
-            _run_dask(tasks, todo, executor, scheduler, workers, simulate_money, collect)
+            run_tasks_dask(tasks, todo, executor, scheduler, workers, simulate_money, collect)
             return "dask"
         if executor == "local":
             pool = local_pool(workers)
             try:
-                _run_futures(tasks, todo, pool, workers, simulate_money, collect)
+                run_tasks_futures(tasks, todo, pool, workers, simulate_money, collect)
             finally:
                 pool.shutdown(wait=True, cancel_futures=True)
             return "local"
-        _run_futures(tasks, todo, executor, workers, simulate_money, collect)
+        run_tasks_futures(tasks, todo, executor, workers, simulate_money, collect)
         return type(executor).__name__
 
-    return run_arms(base, variants, [BASE_ARM, *variants], seeds, brand, _Tasks(arms, seeds, daily), execute)
+    return execute
 
 
 def run_arms(base: Scenario, described: dict[str, Any], names: list[str], seeds: list[int], brand: str,

@@ -36,7 +36,7 @@ from .. import api, economics, provenance
 from ..params import Event, ScenarioError
 from ..scenario import Scenario
 from ..sweep.spec import MAX_RUNS  # as sweeps: more runs than this are refused before any is made
-from .compare import BASE_ARM, DAILY, _Tasks, local_pool, replicate_seeds, run_arms, simulate_money
+from .compare import BASE_ARM, DAILY, _Tasks, executor_for, replicate_seeds, run_arms
 from .stats import LEVEL, mean_interval, paired_interval
 
 # How each lever is switched off (brand lever -> value, from day 1), and the levers whose later events
@@ -244,31 +244,10 @@ def returns(scenario: str | Path | Scenario, *, replicates: int = 8, seed: int |
     seeds = replicate_seeds(base.params["seed"], replicates)
     daily = ("purchases", *(f"{m}_{b}" for b in brands for m in (*DAILY, "gross_margin")))
     what = run_arms(base, {}, names, seeds, brands[0], _Tasks(arms, seeds, daily),
-                    _execute(executor, scheduler, workers), on_run)
+                    executor_for(executor, scheduler, workers), on_run)
     columns = [f"{m}_{b}" for b in brands for m in ("gross_margin", "profit",
                                                     *(f"spend_{lv}" for lv in economics.LEVER_SPEND))]
     totals = (what.daily[what.daily["step"] > 0].groupby(["arm", "replicate"], sort=False)[columns].sum()
               .reset_index())
     totals.insert(2, "seed", [seeds[r] for r in totals["replicate"]])
     return Returns(base, base.params["seed"], seeds, planned, totals, what.seconds, what.executor)
-
-
-def _execute(executor: Any, scheduler: str | None, workers: int | None) -> Callable[..., str]:
-    """``execute(tasks, todo, collect)`` for :func:`run_arms` on the sweeps' executors, as compare's."""
-    from ..sweep.execute import _is_dask_client, run_tasks_dask, run_tasks_futures
-
-    def execute(tasks, todo, collect) -> str:
-        if executor == "dask" or scheduler is not None or _is_dask_client(executor):
-            run_tasks_dask(tasks, todo, executor, scheduler, workers, simulate_money, collect)
-            return "dask"
-        if executor == "local":
-            pool = local_pool(workers)
-            try:
-                run_tasks_futures(tasks, todo, pool, workers, simulate_money, collect)
-            finally:
-                pool.shutdown(wait=True, cancel_futures=True)
-            return "local"
-        run_tasks_futures(tasks, todo, executor, workers, simulate_money, collect)
-        return type(executor).__name__
-
-    return execute
