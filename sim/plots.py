@@ -205,7 +205,8 @@ def plot_network(ax, positions, edges, attitude, aware, sharing, satisfied, bran
     ax.set_yticks([])
     ax.set_title(f"Consumers by attitude toward {brand}" + (f"\n{note}" if note else ""),
                  fontsize="medium")
-    ax.legend(loc="lower left", fontsize="small", framealpha=0.9)
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.01), ncols=3, fontsize="small",
+              frameon=False)  # below the consumers, never over them
 
 
 def network_layout(contacts, kind: str, limit: int = 2500, seed: int = 0):
@@ -326,7 +327,7 @@ def parameter_label(key: str) -> str:
 # runs on every figure the project makes; other tests (the app's, the notebooks') may call it too.
 
 UNIT_WORDS = ("day", "days", "week", "weeks", "month", "months", "year", "years", "round", "trial",
-              "period", "stars", "consumers", "count", "index")
+              "stars", "consumers", "count")
 _GREY_TOLERANCE = 0.04
 
 
@@ -527,7 +528,8 @@ def check_figure_rules(fig, brands: list[str] | None = None) -> list[str]:
             shown = _shown_ticks(axis)
             if shown and not label:
                 problems.append(f"axes {_name(ax)}: the {which} axis has no label")
-            elif shown and _numeric_ticks(shown) and not _has_unit(label):
+            elif (shown and _numeric_ticks(shown) and not _has_unit(label)
+                  and not isinstance(axis.get_major_formatter(), PercentFormatter)):
                 problems.append(f"axes {_name(ax)}: the {which} label {label!r} names no unit")
             if label:
                 problem = _percent_problem(axis, label, tuple(axis.get_view_interval()))

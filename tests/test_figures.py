@@ -1,0 +1,152 @@
+"""The figure rules (issue 11), checked on every figure the project makes, at tiny sizes.
+
+``sim.plots.check_figure_rules(fig)`` lists the ways a figure breaks the rules: every axis with data
+labelled with its unit, shares in percent, legends that cover no data, colours from the one palette,
+no red against green as the only cue, titles that fit. The first tests show the checker catches each
+kind of mistake; the rest run it on each figure producer.
+"""
+
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+
+import numpy as np
+import pandas as pd
+import pytest
+from matplotlib.figure import Figure
+
+import sim
+from sim import plots
+
+TINY = {"engine": "array", "population.size": 150}
+
+
+def _good_axes():
+    fig = Figure(figsize=(7, 3.5), layout="constrained")
+    ax = fig.subplots()
+    days = np.arange(30)
+    ax.plot(days, 0.3 + 0.01 * days, color=plots.brand_colour(0), label="ours")
+    ax.plot(days, 0.6 - 0.01 * days, color=plots.brand_colour(1), label="theirs")
+    ax.set_xlabel("day")
+    ax.set_ylabel("market share (% of purchases)")
+    plots.percent_axis(ax)
+    plots.legend_beside(ax)
+    return fig, ax
+
+
+# --- the checker catches each kind of mistake --------------------------------------------------------
+
+def test_a_figure_that_follows_the_rules_passes():
+    fig, _ = _good_axes()
+    assert plots.check_figure_rules(fig, brands=["ours", "theirs"]) == []
+
+
+def test_an_axis_without_a_label_or_a_unit_is_caught():
+    fig, ax = _good_axes()
+    ax.set_xlabel("")
+    assert any("x axis has no label" in p for p in plots.check_figure_rules(fig))
+    ax.set_xlabel("time")
+    assert any("'time' names no unit" in p for p in plots.check_figure_rules(fig))
+
+
+def test_a_share_as_a_fraction_is_caught():
+    fig, ax = _good_axes()
+    ax.yaxis.set_major_formatter("{x:.1f}")
+    ax.set_ylabel("market share")
+    assert any("not in percent" in p for p in plots.check_figure_rules(fig))
+    ax.set_ylabel("market share (%)")  # labelled in percent, drawn as fractions
+    assert any("a fraction?" in p for p in plots.check_figure_rules(fig))
+
+
+def test_a_legend_over_the_data_is_caught():
+    fig, ax = _good_axes()
+    ax.legend(loc="center")  # the lines cross the middle
+    assert any("legend covers plotted data" in p for p in plots.check_figure_rules(fig))
+    fig, ax = _good_axes()
+    ax.fill_between(np.arange(30), 0.0, 0.9, color=plots.PALETTE[2], alpha=0.3, label="band")
+    ax.legend(loc="upper right")  # inside the band
+    assert any("legend covers plotted data" in p for p in plots.check_figure_rules(fig))
+
+
+def test_colours_off_the_palette_red_against_green_and_a_brand_in_another_colour_are_caught():
+    fig, ax = _good_axes()
+    ax.plot([0, 29], [0.2, 0.2], color="tab:red", label="lost")
+    ax.plot([0, 29], [0.1, 0.1], color="tab:green", label="won")
+    problems = plots.check_figure_rules(fig, brands=["ours", "theirs"])
+    assert any("not a colour of sim.plots.PALETTE" in p for p in problems)
+    assert any("'lost' and 'won' differ only by red against green" in p for p in problems)
+    fig, ax = _good_axes()
+    ax.lines[0].set_color(plots.brand_colour(1))
+    assert any("brand 'ours' drawn in" in p for p in plots.check_figure_rules(fig, brands=["ours", "theirs"]))
+
+
+def test_a_red_to_green_colour_map_and_an_unlabelled_colour_bar_are_caught():
+    fig = Figure(layout="constrained")
+    ax = fig.subplots()
+    image = ax.imshow(np.arange(9.0).reshape(3, 3), cmap="RdYlGn")
+    ax.set_xlabel("quality (0-1)")
+    ax.set_ylabel("price (currency units)")
+    fig.colorbar(image, ax=ax)
+    problems = plots.check_figure_rules(fig)
+    assert any("runs from red to green" in p for p in problems)
+    assert any("colour bar" in p and "no label" in p for p in problems)
+
+
+def test_a_title_wider_than_the_figure_is_caught():
+    fig, ax = _good_axes()
+    ax.set_title("a title far too long for a small figure " * 4)
+    assert any("does not fit" in p for p in plots.check_figure_rules(fig))
+
+
+# --- every figure the project makes ------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def run():
+    return sim.run("baseline", steps=30, overrides=TINY)
+
+
+@pytest.fixture(scope="module")
+def what_if():
+    with ThreadPoolExecutor(1) as executor:  # in this process: a tiny comparison needs no pool
+        return sim.compare("baseline", replicates=2, seed=11, steps=20, overrides=TINY, executor=executor,
+                           variants={"cheaper": {"brands.ours.price": 9.0}})
+
+
+def _assert_obeys(fig, brands=None):
+    problems = plots.check_figure_rules(fig, brands=brands)
+    assert problems == [], "\n".join(problems)
+
+
+def test_the_run_figure_sentiment_png(run):
+    _assert_obeys(run.figure(), plots.brands_in(run.table))
+
+
+def test_the_shared_chart_functions(run):
+    brands = plots.brands_in(run.table)
+    for draw in (plots.plot_market_share, plots.plot_rating, plots.plot_conversation):
+        fig = Figure(figsize=(7, 3.6), layout="constrained")
+        ax = fig.subplots()
+        draw(ax, run.table)
+        plots.legend_beside(ax)
+        _assert_obeys(fig, brands)
+    fig = Figure(figsize=(8, 4), layout="constrained")
+    ax = fig.subplots()
+    plots.plot_funnel(ax, run.table, include_dormant=True)
+    _assert_obeys(fig)
+
+
+def test_the_network_view(run):
+    rng = np.random.default_rng(0)
+    n = 200
+    positions = rng.uniform(-1, 1, (n, 2))
+    edges = rng.integers(0, n, (300, 2))
+    aware = rng.random(n) < 0.7
+    sharing = rng.random(n) < 0.1
+    fig = Figure(figsize=(6.4, 5.2), layout="constrained")
+    plots.plot_network(fig.subplots(), positions, edges, rng.uniform(-1, 1, n), aware, sharing,
+                       rng.random(n) < 0.5, "ours")
+    _assert_obeys(fig)
+
+
+def test_the_comparison_figure_compare_png(what_if):
+    _assert_obeys(what_if.figure())
