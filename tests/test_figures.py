@@ -150,3 +150,40 @@ def test_the_network_view(run):
 
 def test_the_comparison_figure_compare_png(what_if):
     _assert_obeys(what_if.figure())
+
+
+# --- the sweep report --------------------------------------------------------------------------------
+
+def _summary(parameters: dict[str, list], metric: str, replicates: int = 3) -> pd.DataFrame:
+    """A sweep summary (one row a point and metric) over the grid of ``parameters``."""
+    grid = pd.MultiIndex.from_product(list(parameters.values()), names=list(parameters)).to_frame(index=False)
+    rng = np.random.default_rng(1)
+    mean = 0.2 + 0.5 * rng.random(len(grid))
+    return grid.assign(point=range(len(grid)), metric=metric, n=replicates, mean=mean, sd=0.05,
+                       ci_low=mean - 0.04, ci_high=mean + 0.04)
+
+
+@pytest.mark.parametrize("metric", ["market_share_ours", "sentiment_ours", "purchases"])
+def test_the_sweep_report_grid_figures(metric):
+    from sim.sweep.report import figure
+
+    one = _summary({"sharing.negative_multiplier": [1.0, 2.0, 4.0, 8.0]}, metric)
+    _assert_obeys(figure(one, metric, ["sharing.negative_multiplier"], "grid"))
+    two = _summary({"sharing.negative_multiplier": [1.0, 4.0, 8.0], "brands.ours.quality": [0.2, 0.5, 0.8]}, metric)
+    _assert_obeys(figure(two, metric, ["sharing.negative_multiplier", "brands.ours.quality"], "grid"))
+    rng = np.random.default_rng(2)
+    scattered = _summary({"brands.ours.quality": list(rng.random(6)), "brands.ours.price": [8.0, 12.0]}, metric)
+    _assert_obeys(figure(scattered, metric, ["brands.ours.quality", "brands.ours.price"], "random"))
+
+
+@pytest.mark.parametrize("design", ["sobol", "morris"])
+def test_the_sweep_report_sensitivity_figures(design):
+    from sim.sweep.report import figure
+
+    parameters = ["brands.ours.quality", "sharing.negative_multiplier", "brands.ours.price"]
+    indices = pd.DataFrame({"metric": "market_share_ours", "parameter": parameters,
+                            "S1": [0.5, 0.2, 0.01], "S1_conf": 0.05, "ST": [0.6, 0.3, 0.02], "ST_conf": 0.06,
+                            "mu_star": [0.2, 0.1, 0.01], "mu_star_conf": 0.02, "sigma": [0.05, 0.08, 0.01],
+                            "noise_floor": 0.015})
+    summary = _summary({"brands.ours.quality": [0.2, 0.8]}, "market_share_ours")
+    _assert_obeys(figure(summary, "market_share_ours", parameters, design, indices=indices))
