@@ -17,6 +17,7 @@ from matplotlib.figure import Figure
 
 import sim
 from sim import plots
+from sim.scenario import SCENARIO_DIR
 
 TINY = {"engine": "array", "population.size": 150}
 
@@ -187,3 +188,56 @@ def test_the_sweep_report_sensitivity_figures(design):
                             "noise_floor": 0.015})
     summary = _summary({"brands.ours.quality": [0.2, 0.8]}, "market_share_ours")
     _assert_obeys(figure(summary, "market_share_ours", parameters, design, indices=indices))
+
+
+# --- calibration and the stylised facts --------------------------------------------------------------
+
+def test_the_calibration_fit_figure_of_a_tidy_spec():
+    from sim.calibrate.plots import fit_figure
+    from sim.calibrate.spec import load_spec
+
+    spec = load_spec(SCENARIO_DIR / "calibrations" / "brand_tracking.toml")
+    rows = []
+    periods = min(spec.data.n_periods, 12)
+    for name, how in {**spec.series, "share": {"brands": spec.scenario.params.brand_names}}.items():
+        for brand in how["brands"]:
+            observed = (spec.data.values(name, brand)[:periods] if name in spec.series
+                        else np.linspace(0.3, 0.5, periods))  # a share series, as a fraction
+            for p, value in enumerate(observed):
+                rows.append({"period": p, "series": name, "brand": brand, "observed": value,
+                             "q05": 0.8 * value, "q25": 0.9 * value, "median": value, "q75": 1.1 * value,
+                             "q95": 1.2 * value, "window": "holdout" if p >= periods - 3 else "fit"})
+    fig = fit_figure(spec, pd.DataFrame(rows), 0.8)
+    _assert_obeys(fig)
+    share_axes = [ax for ax in fig.axes if ax.get_title().startswith("share")]
+    assert share_axes and all(isinstance(ax.yaxis.get_major_formatter(), plots.PercentFormatter)
+                              for ax in share_axes)
+
+
+def test_the_calibration_fit_figure_of_a_panel_spec():
+    from sim.calibrate.panel import load_panel_spec
+
+    spec = load_panel_spec(SCENARIO_DIR / "calibrations" / "yogurt.toml")
+    posterior = pd.DataFrame({k: [p.quantiles([0.5])[0]] for k, p in spec.parameters.items()}).assign(weight=1.0)
+    _assert_obeys(spec.figure(spec.predictive_fit(posterior, 2, 1), 0.9))
+
+
+def test_the_stylised_facts_figures():
+    from sim import facts
+
+    rng = np.random.default_rng(3)
+    made = [facts.Fact(key, "a source", "a target", low, high, list(centre + rng.normal(0, 0.1, 4)))
+            for key, (low, high, centre) in zip(facts._keys([None] * 18), [
+                (2, 4, 3), (0.9, 1.1, 1), (1.8, 2.2, 2), (3.6, 4.4, 4), (7.2, 8.8, 8), (0, np.inf, 0.2),
+                (0, np.inf, 0.05), (3.9, 4.4, 4.1), (0.2, 0.7, 0.4), (1.5, np.inf, 2), (0, 1, 0.8), (0, 1, 0.9),
+                (4, 40, 12), (1, np.inf, 3), (-4, -1.5, -2.5), (0.03, 0.25, 0.1), (0, np.inf, 20),
+                (-1, 0.03, 0.0)])]
+    days = np.arange(120)
+    drawn = {"stars": [np.array([0.1, 0.05, 0.1, 0.25, 0.5])] * 2,
+             "crisis": [np.where(days < 30, 0.5, np.where(days < 60, -0.4, 0.2)) + rng.normal(0, 0.05, 120)] * 2,
+             "adoption": [1 / (1 + np.exp(-(days / 20 - 3)))] * 2, "years": days / 365 * 10}
+    figures = facts.figures(made, drawn)
+    assert len(figures) == len(made)
+    for key, fig in figures:
+        problems = plots.check_figure_rules(fig)
+        assert problems == [], f"fact_{key}.png: " + "\n".join(problems)
