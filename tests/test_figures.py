@@ -241,3 +241,47 @@ def test_the_stylised_facts_figures():
     for key, fig in figures:
         problems = plots.check_figure_rules(fig)
         assert problems == [], f"fact_{key}.png: " + "\n".join(problems)
+
+
+# --- the classroom game's charts ---------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def game(tmp_path_factory):
+    from sim.classroom import game as G
+
+    config = G.new_config("baseline", teams=2, rounds=2, days_per_round=10, population=150, seed=5)
+    played = G.Game.create(config, tmp_path_factory.mktemp("game"))
+    played.start_market()
+    for _ in range(2):
+        played.submit(config.teams[0], {"price": "12", "quality": "0.8", "ad_spend": "30"})
+        played.advance()
+    return played
+
+
+@pytest.mark.parametrize("teams", [3, 16])
+def test_the_classroom_board_chart(game, teams):
+    from sim.classroom import charts
+
+    money = game.money.copy()
+    brands = [f"team{i}" for i in range(teams)]
+    source = [c.removeprefix("profit_") for c in game.money.columns if c.startswith("profit_")]
+    for i, b in enumerate(brands):  # a large class: the played brands' columns, shifted
+        for measure in ("profit", "market_share"):
+            money[f"{measure}_{b}"] = game.money[f"{measure}_{source[i % len(source)]}"] * (1 + 0.02 * i)
+    fig = charts.board_figure(money, brands, 10, 2)
+    _assert_obeys(fig, brands if teams <= len(plots.BRAND_COLOURS) else None)
+    styles = {(line.get_color(), line.get_linestyle()) for line in fig.axes[1].get_lines() if
+              line.get_label() in brands}
+    assert len(styles) == teams  # every team told apart, by colour or by dash
+    assert charts.board_chart(money, brands, 10, 2).startswith(b"<?xml")
+
+
+def test_the_classroom_debrief_and_what_if_charts(game):
+    from sim.classroom import charts
+
+    team = game.config.teams[0]
+    decisions = [{"price": 12.0, "quality": 0.8, "ad_spend": 30.0}, {"price": 11.0, "quality": 0.8,
+                                                                    "ad_spend": 20.0}]
+    _assert_obeys(charts.debrief_figure(decisions, [o[team] for o in game.outcomes], team, 0))
+    result = game.what_if(team, 2)
+    _assert_obeys(charts.whatif_figure(result["money_actual"], result["money_whatif"], team, 2, 10, 2, 0))
