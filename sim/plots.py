@@ -547,6 +547,11 @@ def check_figure_rules(fig, brands: list[str] | None = None) -> list[str]:
                     problems.append(f"axes {_name(ax)}: {artist.get_label()!r} drawn in {to_hex(rgb)}, "
                                     "not a colour of sim.plots.PALETTE")
                     break
+            if isinstance(artist, Collection) and artist.get_array() is None and len(artist.get_facecolors()) > 1:
+                hues = {_hue_class(c) for c in artist.get_facecolors() if c[3] > 0}
+                if {"red", "green"} <= hues:
+                    problems.append(f"axes {_name(ax)}: points coloured red and green (a colour map such as "
+                                    "RdYlGn?): use sim.plots.ATTITUDE_CMAP")
             cmap = artist.get_cmap() if hasattr(artist, "get_cmap") and getattr(artist, "get_array",
                                                                                  lambda: None)() is not None else None
             if cmap is not None:
