@@ -153,6 +153,43 @@ def test_the_comparison_figure_compare_png(what_if):
     _assert_obeys(what_if.figure())
 
 
+
+OPTIMISE_SPEC = """
+name = "tiny"
+scenario = "baseline"
+brand = "ours"
+budget = 3000.0
+period = 30
+levers = ["ads", "prompts", "service"]
+horizon = 20
+objective = "{objective}"
+trials = 12
+replicates = 2
+seed = 3
+"""
+
+
+@pytest.mark.parametrize("objective", ["profit", "share", "sentiment"])
+def test_the_optimiser_figures_response_and_history_png(tmp_path, objective):
+    from sim.decide.optimise import Optimisation, load_spec
+
+    (tmp_path / "spec.toml").write_text(OPTIMISE_SPEC.format(objective=objective), encoding="utf-8")
+    spec = load_spec(tmp_path / "spec.toml")
+    rng = np.random.default_rng(4)
+    shares = rng.dirichlet(np.ones(3), 12)
+    scale = {"profit": 5000.0, "share": 0.4, "sentiment": 0.3}[objective]
+    mean = scale * (0.8 + 0.4 * shares[:, 2])
+    trials = pd.DataFrame({"trial": range(12), **{f"share_{lever}": shares[:, i] for i, lever in
+                                                    enumerate(spec.levers)},
+                           "mean": mean, "low": mean - 0.05 * scale, "high": mean + 0.05 * scale})
+    best = int(np.argmax(mean))
+    result = Optimisation(spec, [1, 2], None, trials, {"mean": scale * 0.9},
+                          {"shares": {lever: shares[best, i] for i, lever in enumerate(spec.levers)},
+                           "mean": mean[best]}, tmp_path, 0.0, "local")
+    for fig in (result.response_figure(), result.history_figure()):
+        _assert_obeys(fig)
+
+
 # --- the sweep report --------------------------------------------------------------------------------
 
 def _summary(parameters: dict[str, list], metric: str, replicates: int = 3) -> pd.DataFrame:
