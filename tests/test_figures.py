@@ -102,8 +102,14 @@ def test_a_title_wider_than_the_figure_is_caught():
 # --- every figure the project makes ------------------------------------------------------------------
 
 @pytest.fixture(scope="module")
-def run():
-    return sim.run("baseline", steps=30, overrides=TINY)
+def pair():
+    """A run and its what-if (same seed): the tables every time-series figure below draws."""
+    return sim.compare("baseline", {"brands.ours.price": 9.0}, steps=30, overrides=TINY)
+
+
+@pytest.fixture(scope="module")
+def run(pair):
+    return pair.base
 
 
 @pytest.fixture(scope="module")
@@ -337,8 +343,7 @@ SENTIMENT_UNIT = ("sim/app/live.py SentimentChart: the difference axis 'differen
 
 
 @pytest.fixture(scope="module")
-def two_runs():
-    pair = sim.compare("baseline", {"brands.ours.price": 9.0}, steps=30, overrides=TINY)
+def two_runs(pair):
     return pair.base.table, pair.changed.table
 
 
