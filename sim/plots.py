@@ -535,6 +535,7 @@ def check_figure_rules(fig, brands: list[str] | None = None) -> list[str]:
                 problem = _percent_problem(axis, label, tuple(axis.get_view_interval()))
                 if problem:
                     problems.append(f"axes {_name(ax)}: the {which} axis {label!r} {problem}")
+        off_palette: dict[str, list[str]] = {}
         for artist in data:
             for colour in _colours_of(artist):
                 try:
@@ -544,9 +545,11 @@ def check_figure_rules(fig, brands: list[str] | None = None) -> list[str]:
                 if len(np.atleast_1d(colour)) == 4 and np.atleast_1d(colour)[3] == 0:
                     continue  # transparent
                 if not _is_grey(rgb) and to_hex(rgb).lower() not in allowed:
-                    problems.append(f"axes {_name(ax)}: {artist.get_label()!r} drawn in {to_hex(rgb)}, "
-                                    "not a colour of sim.plots.PALETTE")
-                    break
+                    off_palette.setdefault(to_hex(rgb), []).append(str(artist.get_label()))
+        if off_palette:
+            shown = ", ".join(f"{c} ({labels[0]!r})" for c, labels in list(off_palette.items())[:4])
+            problems.append(f"axes {_name(ax)}: drawn in {shown}, not colours of sim.plots.PALETTE")
+        for artist in data:
             if isinstance(artist, Collection) and artist.get_array() is None and len(artist.get_facecolors()) > 1:
                 hues = {_hue_class(c) for c in artist.get_facecolors() if c[3] > 0}
                 if {"red", "green"} <= hues:

@@ -74,7 +74,7 @@ def test_colours_off_the_palette_red_against_green_and_a_brand_in_another_colour
     ax.plot([0, 29], [0.2, 0.2], color="tab:red", label="lost")
     ax.plot([0, 29], [0.1, 0.1], color="tab:green", label="won")
     problems = plots.check_figure_rules(fig, brands=["ours", "theirs"])
-    assert any("not a colour of sim.plots.PALETTE" in p for p in problems)
+    assert any("not colours of sim.plots.PALETTE" in p for p in problems)
     assert any("'lost' and 'won' differ only by red against green" in p for p in problems)
     fig, ax = _good_axes()
     ax.lines[0].set_color(plots.brand_colour(1))
