@@ -218,6 +218,7 @@ def test_the_sweep_report_grid_figures(metric):
     rng = np.random.default_rng(2)
     scattered = _summary({"brands.ours.quality": list(rng.random(6)), "brands.ours.price": [8.0, 12.0]}, metric)
     _assert_obeys(figure(scattered, metric, ["brands.ours.quality", "brands.ours.price"], "random"))
+    _assert_obeys(figure(one, metric, [], "random"))  # nothing varied: the points by number
 
 
 @pytest.mark.parametrize("design", ["sobol", "morris"])

@@ -318,9 +318,10 @@ def figure(summary: pd.DataFrame, metric: str, parameters: list[str], design: st
         ax = axes[i]
         ax.errorbar(data[name], data["mean"], yerr=(data["ci_high"] - data["mean"]).fillna(0),
                     fmt="o", ms=3, alpha=0.7, elinewidth=0.8, color=PALETTE[0])
-        ax.set_xlabel(plots.parameter_label(name) if name != "point" else "design point")
+        ax.set_xlabel(plots.parameter_label(name) if name != "point" else "design point (number)")
         ax.set_ylabel(label if i == 0 else "")
-    fig.suptitle(_title(f"{label}: point means, {pct} CI", 90), fontsize=10)
+    width = fig.get_figwidth()  # about eleven characters an inch at this size: the title fits
+    fig.suptitle(_title(f"{label}: point means, {pct} CI", min(90, int(11 * width))), fontsize=10)
     return fig
 
 
