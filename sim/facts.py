@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -220,14 +221,79 @@ def table(facts: list[Fact]) -> pd.DataFrame:
     return pd.DataFrame([f.row() for f in facts])
 
 
+# What each fact's measure is, in its unit, on its figure (x100: a difference of shares drawn in points).
+MEASURE_AXES = {
+    "wom": ("positive : negative stories (ratio)", 1.0),
+    **{f"ratio_{m:g}": ("dissatisfied / satisfied rate of sharing (ratio)", 1.0) for m in MULTIPLIERS},
+    "five_first": ("5-star reviews less the next most common star (percentage points of reviews)", 100.0),
+    "one_over_two": ("1-star reviews less 2-star reviews (percentage points of reviews)", 100.0),
+    "mean_rating": ("displayed rating (stars, 1-5)", 1.0),
+    "prompting": ("rise of the displayed rating (stars)", 1.0),
+    "nbd": ("variance / mean of yearly purchases (ratio)", 1.0),
+    "dj_buyers": ("smaller brand's buyers / larger brand's (ratio)", 1.0),
+    "dj_frequency": ("smaller brand's purchases per buyer / larger brand's (ratio)", 1.0),
+    "bass": ("fitted Bass q / p (ratio)", 1.0),
+    "s_shape": ("year of peak adoption (years)", 1.0),
+    "price": ("price elasticity (% change in sales per 1 % change in price)", 1.0),
+    "ads": ("advertising elasticity (% change in sales per 1 % change in ads)", 1.0),
+    "crisis": ("days to half the recovery less days to half the fall (days)", 1.0),
+    "recovery": ("rebuy rate after a resolved complaint less after none (percentage points)", 100.0),
+}
+
+
+def figures(facts: list[Fact], drawn: dict) -> list[tuple[str, Any]]:
+    """A figure per fact: the star distribution, the crisis, the adoption curve, and the measure against its
+    target range for the rest (``sim.plots.check_figure_rules`` holds for each)."""
+    from matplotlib.figure import Figure
+
+    from . import plots
+
+    made = []
+    for key, fact in zip(_keys(facts), facts):
+        fig = Figure(figsize=(6, 3.2), layout="constrained")
+        ax = fig.subplots()
+        if key == "five_first" and drawn["stars"]:
+            share = np.mean(drawn["stars"], axis=0)
+            ax.bar(range(1, 6), share * 100, color=plots.PALETTE[0])
+            ax.set_xlabel("stars of the reviews posted")
+            ax.set_ylabel("reviews posted (%)")
+            ax.set_title("Public ratings are J-shaped")
+        elif key == "crisis" and drawn["crisis"]:
+            for series in drawn["crisis"]:
+                ax.plot(series, color=plots.NEGATIVE_COLOUR, alpha=0.3, lw=0.8)
+            ax.plot(np.mean(drawn["crisis"], axis=0), color=plots.NEGATIVE_COLOUR, lw=2, label="mean over seeds")
+            ax.set_xlabel("day")
+            ax.set_ylabel("net sentiment, last 28 days (-1 to 1)")
+            ax.set_title("Quality crisis: fast fall, slower recovery")
+            plots.legend_beside(ax)
+        elif key == "bass" and drawn["adoption"]:
+            years = drawn["years"]
+            for adopted in drawn["adoption"]:
+                ax.plot(years, np.asarray(adopted) * 100, color=plots.PALETTE[2], alpha=0.3, lw=0.8)
+            ax.set_xlabel("years")
+            ax.set_ylabel("adopted (% of consumers)")
+            ax.set_title("A new category adopts in an S-curve")
+        else:
+            label, scale = MEASURE_AXES.get(key, (fact.name, 1.0))
+            mean, lo, hi = (scale * v for v in fact.interval())
+            low, high = scale * fact.low, scale * fact.high
+            finite = [v for v in (low, high, lo, hi, mean) if np.isfinite(v)]
+            span = (max(finite) - min(finite)) or 1.0
+            ax.axvspan(low if np.isfinite(low) else min(finite) - span, high if np.isfinite(high)
+                       else max(finite) + span, color=plots.PALETTE[2], alpha=0.15, label="target")
+            ax.errorbar([mean], [0], xerr=[[mean - lo], [hi - mean]], fmt="o", color=plots.PALETTE[0],
+                        capsize=4, label="measured, 95 % interval")
+            ax.set_xlim(min(finite) - 0.3 * span, max(finite) + 0.3 * span)
+            ax.set_yticks([])
+            ax.set_xlabel(label, fontsize=8)
+            ax.set_title(fact.name, fontsize=9)
+            fig.legend(loc="outside lower center", ncols=2, fontsize=8, frameon=False)  # below, off the data
+        made.append((key, fig))
+    return made
+
+
 def write(facts: list[Fact], drawn: dict, out: Path) -> list[Path]:
-    """facts.csv and a figure per fact (the star distribution, the crisis, the adoption curve, and the
-    measure against its target range for the rest), written atomically into ``out``."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
+    """facts.csv and a figure per fact (:func:`figures`), written atomically into ``out``."""
     out.mkdir(parents=True, exist_ok=True)
     written = []
     frame = table(facts)
@@ -235,51 +301,11 @@ def write(facts: list[Fact], drawn: dict, out: Path) -> list[Path]:
     tmp.write_text(frame.to_csv(index=False, float_format="%.6g", lineterminator="\n"))
     tmp.replace(out / "facts.csv")
     written.append(out / "facts.csv")
-
-    def save(fig, name):
-        path = out / f"fact_{name}.png"
+    for key, fig in figures(facts, drawn):
+        path = out / f"fact_{key}.png"
         fig.savefig(path.with_suffix(".tmp.png"), dpi=100, bbox_inches="tight")
-        plt.close(fig)
         path.with_suffix(".tmp.png").replace(path)
         written.append(path)
-
-    for key, fact in zip(_keys(facts), facts):
-        fig, ax = plt.subplots(figsize=(6, 3.2))
-        if key == "five_first" and drawn["stars"]:
-            share = np.mean(drawn["stars"], axis=0)
-            ax.bar(range(1, 6), share * 100, color="#0072B2")
-            ax.set_xlabel("stars of the reviews posted")
-            ax.set_ylabel("share of reviews (%)")
-            ax.set_title("Public ratings are J-shaped")
-        elif key == "crisis" and drawn["crisis"]:
-            for series in drawn["crisis"]:
-                ax.plot(series, color="#D55E00", alpha=0.3, lw=0.8)
-            ax.plot(np.mean(drawn["crisis"], axis=0), color="#D55E00", lw=2, label="mean over seeds")
-            ax.set_xlabel("day")
-            ax.set_ylabel("net sentiment, 28 days")
-            ax.set_title("Quality crisis: fast fall, slower recovery")
-            ax.legend(loc="lower left")
-        elif key == "bass" and drawn["adoption"]:
-            years = drawn["years"]
-            for adopted in drawn["adoption"]:
-                ax.plot(years, np.asarray(adopted) * 100, color="#009E73", alpha=0.3, lw=0.8)
-            ax.set_xlabel("years")
-            ax.set_ylabel("adopted (% of consumers)")
-            ax.set_title("A new category adopts in an S-curve")
-        else:
-            mean, lo, hi = fact.interval()
-            low, high = fact.low, fact.high
-            finite = [v for v in (low, high, lo, hi, mean) if np.isfinite(v)]
-            span = (max(finite) - min(finite)) or 1.0
-            ax.axvspan(low if np.isfinite(low) else min(finite) - span, high if np.isfinite(high)
-                       else max(finite) + span, color="#009E73", alpha=0.15, label="target")
-            ax.errorbar([mean], [0], xerr=[[mean - lo], [hi - mean]], fmt="o", color="#0072B2",
-                        capsize=4, label="measured, 95 % interval")
-            ax.set_xlim(min(finite) - 0.3 * span, max(finite) + 0.3 * span)
-            ax.set_yticks([])
-            ax.set_title(fact.name, fontsize=9)
-            ax.legend(loc="upper right", fontsize=8)
-        save(fig, key)
     return written
 
 

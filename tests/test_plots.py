@@ -51,3 +51,30 @@ def test_labels_carry_units_and_shares_are_percent():
     assert plots.parameter_label("brands.ours.quality") == "Quality of ours (0-1)"
     assert plots.parameter_label("journey.purchase_cycle_days") == "Purchase cycle days (days)"
     assert plots.parameter_label("brands.ours.price") == "Price of ours (currency units)"
+
+
+def test_attitude_runs_from_the_bad_story_colour_to_the_good_one_not_red_to_green():
+    from matplotlib.colors import to_hex
+
+    assert to_hex(plots.ATTITUDE_CMAP(0.0)).upper() == plots.NEGATIVE_COLOUR
+    assert to_hex(plots.ATTITUDE_CMAP(1.0)).upper() == plots.POSITIVE_COLOUR
+    assert {plots._hue_class(plots.ATTITUDE_CMAP(x)) for x in (0.0, 1.0)} != {"red", "green"}
+    assert plots._hue_class("tab:red") == "red" and plots._hue_class("tab:green") == "green"
+
+
+def test_series_colours_cycle_the_one_palette_and_shares_read_in_percent():
+    assert [plots.series_colour(i) for i in range(9)] == [*plots.PALETTE, plots.PALETTE[0]]
+    fig = Figure()
+    ax = fig.subplots()
+    ax.plot([0, 1], [0.25, 0.5])
+    plots.percent_axis(ax)
+    assert ax.yaxis.get_major_formatter().format_pct(0.25, 1.0).startswith("25")
+
+
+def test_a_legend_beside_the_axes_is_outside_them():
+    fig = Figure(figsize=(6, 3), layout="constrained")
+    ax = fig.subplots()
+    ax.plot([0, 1], [0, 1], label="ours")
+    legend = plots.legend_beside(ax)
+    fig.draw_without_rendering()
+    assert legend.get_window_extent().x0 >= ax.bbox.x1

@@ -234,24 +234,27 @@ class PanelSpec:
         return pd.DataFrame(rows)
 
     def figure(self, fit: pd.DataFrame, coverage):
-        import matplotlib
+        from matplotlib.figure import Figure
 
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
+        from .. import plots
 
-        fig, axes = plt.subplots(1, 2, figsize=(12, 4.2))
+        fig = Figure(figsize=(12, 4.6), layout="constrained")
+        axes = fig.subplots(1, 2, sharey=True)
         for ax, window in zip(axes, ("fit", "holdout")):
             f = fit[(fit["window"] == window) & fit["group"].isin(["share", "repeat", "cheapest"])]
             x = np.arange(len(f))
             ax.bar(x, f["observed"], color="0.7", label="observed")
             ax.errorbar(x, f["median"], yerr=[f["median"] - f["q05"], f["q95"] - f["median"]], fmt="o",
-                        color="tab:blue", label="calibrated rule: median, 90 % band")
+                        color=plots.PALETTE[0], label="calibrated rule: median, 90 % band")
             ax.set_xticks(x, f["statistic"], rotation=40, ha="right", fontsize=8)
+            ax.set_xlabel("statistic of the households' choices")
             ax.set_title(f"{'fit' if window == 'fit' else 'held-out'} households", fontsize=10)
-            ax.legend(fontsize=8)
+            plots.percent_axis(ax)  # every statistic drawn is a share of purchases
+        axes[0].set_ylabel("share of purchases (%)")
+        handles, labels = axes[0].get_legend_handles_labels()
+        fig.legend(handles, labels, loc="outside lower center", ncols=2, fontsize=8, frameon=False)
         cov = "" if coverage is None else f" ({coverage:.0%} of held-out statistics inside the 90 % band)"
         fig.suptitle(f"{self.title}{cov}", fontsize=11)
-        fig.tight_layout()
         return fig
 
     def calibrated(self, table: pd.DataFrame) -> Scenario:

@@ -8,18 +8,25 @@ import io
 import pandas as pd
 from matplotlib.figure import Figure
 
-from matplotlib import colormaps
+from .. import plots
+from ..plots import BRAND_COLOURS, PALETTE, brand_colour
 
-from ..plots import BRAND_COLOURS, brand_colour
-
-MANY = colormaps["tab20"]
+DASHES = ["-", "--", ":", "-."]
+CURRENCY = "currency units"
 
 
 def brand_color(index: int, count: int = 0) -> str:
-    """The project's brand colours for a few brands; tab20's twenty for a large class."""
+    """The project's brand colours for a few brands; the whole Okabe-Ito palette for a large class."""
     if count <= len(BRAND_COLOURS):
         return brand_colour(index)
-    return MANY(index % 20)
+    return PALETTE[index % len(PALETTE)]
+
+
+def brand_style(index: int, count: int = 0) -> dict:
+    """Colour and dash of a brand's line: past the palette's eight colours the dash tells brands apart
+    (colour-blind safe; no tab20, whose reds and greens a red-green colour-blind reader confuses)."""
+    dash = 0 if count <= len(BRAND_COLOURS) else (index // len(PALETTE)) % len(DASHES)
+    return {"color": brand_color(index, count), "linestyle": DASHES[dash]}
 
 
 def _svg(fig: Figure) -> bytes:
@@ -79,66 +86,95 @@ def team_chart(money: pd.DataFrame, team: str, index: int, days_per_round: int, 
     return "".join(parts).encode()
 
 
-def board_chart(money: pd.DataFrame, brands: list[str], days_per_round: int, played: int) -> bytes:
+def board_figure(money: pd.DataFrame, brands: list[str], days_per_round: int, played: int,
+                 currency: str = CURRENCY) -> Figure:
     """Every brand's profit so far and market share by day (the projector's view)."""
-    fig = Figure(figsize=(9, 3.2))
+    fig = Figure(figsize=(9, 3.2), layout="constrained")
     profit, share = fig.subplots(1, 2)
     days = money[money["step"] > 0]
     for i, b in enumerate(brands):
-        profit.plot(days["step"], days[f"profit_{b}"].cumsum(), color=brand_color(i, len(brands)), label=b)
-        share.plot(days["step"], 100 * days[f"market_share_{b}"], color=brand_color(i, len(brands)), label=b)
+        style = brand_style(i, len(brands))
+        profit.plot(days["step"], days[f"profit_{b}"].cumsum(), label=b, **style)
+        share.plot(days["step"], days[f"market_share_{b}"], label=b, **style)
     profit.axhline(0, color="#888", lw=0.8)
     profit.set_title("Profit so far", fontsize=9)
-    share.set_title("Market share, % (last 28 days)", fontsize=9)
+    profit.set_ylabel(f"profit so far ({currency})", fontsize=8)
+    share.set_title("Market share (last 28 days)", fontsize=9)
+    share.set_ylabel("market share (% of sales)", fontsize=8)
+    plots.percent_axis(share)
     for ax in (profit, share):
         _rounds(ax, days_per_round, played)
         ax.set_xlabel("day", fontsize=8)
         ax.tick_params(labelsize=8)
-    share.legend(fontsize=7, ncol=2, loc="upper left", bbox_to_anchor=(1.01, 1.0))
-    fig.tight_layout()
-    return _svg(fig)
+    plots.legend_beside(share, fontsize=7, ncol=2 if len(brands) > 8 else 1)
+    return fig
+
+
+def board_chart(money: pd.DataFrame, brands: list[str], days_per_round: int, played: int) -> bytes:
+    return _svg(board_figure(money, brands, days_per_round, played))
+
+
+def debrief_figure(decisions: list[dict[str, float]], outcomes: list[dict], team: str, index: int,
+                   currency: str = CURRENCY) -> Figure:
+    """A team's decisions round by round against its outcomes."""
+    rounds = list(range(1, len(outcomes) + 1))
+    fig = Figure(figsize=(9, 4.6), layout="constrained")
+    axes = fig.subplots(2, 3).ravel()
+    colour = brand_color(index)
+    panels = [("price", "Price", f"price ({currency})"), ("quality", "Quality", "quality (0-1)"),
+              ("ad_spend", "Ad spend a day", f"ad spend ({currency} a day)")]
+    for ax, (lever, title, unit) in zip(axes[:3], panels):
+        ax.step(rounds, [d[lever] for d in decisions], where="mid", color=colour)
+        ax.set_title(f"Decision: {title}", fontsize=9)
+        ax.set_ylabel(unit, fontsize=8)
+    results = [("profit", "Profit in the round", f"profit ({currency})", 1.0),
+               ("share", "Share of sales", "share of sales (%)", 100.0),
+               ("net_sentiment", "Net sentiment", "net sentiment (-1 to 1)", 1.0)]
+    for ax, (key, title, unit, scale) in zip(axes[3:], results):
+        ax.bar(rounds, [scale * o[key] for o in outcomes], color=colour)
+        ax.set_title(f"Outcome: {title}", fontsize=9)
+        ax.set_ylabel(unit, fontsize=8)
+    for ax in axes:
+        ax.set_xticks(rounds)
+        ax.set_xlabel("round", fontsize=8)
+        ax.tick_params(labelsize=8)
+    fig.suptitle(f"{team}: decisions and outcomes", fontsize=10)
+    return fig
 
 
 def debrief_chart(decisions: list[dict[str, float]], outcomes: list[dict], team: str, index: int) -> bytes:
-    """A team's decisions round by round against its outcomes."""
-    rounds = list(range(1, len(outcomes) + 1))
-    fig = Figure(figsize=(9, 4.2))
-    axes = fig.subplots(2, 3).ravel()
-    colour = brand_color(index)
-    panels = [("price", "Price"), ("quality", "Quality"), ("ad_spend", "Ad spend a day")]
-    for ax, (lever, title) in zip(axes[:3], panels):
-        ax.step(rounds, [d[lever] for d in decisions], where="mid", color=colour)
-        ax.set_title(f"Decision: {title}", fontsize=9)
-    results = [("profit", "Profit in the round"), ("share", "Share of sales"), ("net_sentiment", "Net sentiment")]
-    for ax, (key, title) in zip(axes[3:], results):
-        ax.bar(rounds, [o[key] for o in outcomes], color=colour)
-        ax.set_title(f"Outcome: {title}", fontsize=9)
-        ax.set_xlabel("round", fontsize=8)
-    for ax in axes:
-        ax.set_xticks(rounds)
-        ax.tick_params(labelsize=8)
-    fig.suptitle(f"{team}: decisions and outcomes", fontsize=10)
-    fig.tight_layout()
-    return _svg(fig)
+    return _svg(debrief_figure(decisions, outcomes, team, index))
 
 
-def whatif_chart(actual: pd.DataFrame, whatif: pd.DataFrame, team: str, round_number: int,
-                 days_per_round: int, played: int) -> bytes:
-    """Profit so far and market share, as played and with one decision reverted (same random seed)."""
-    fig = Figure(figsize=(9, 3))
+def whatif_figure(actual: pd.DataFrame, whatif: pd.DataFrame, team: str, round_number: int,
+                  days_per_round: int, played: int, index: int = 0, currency: str = CURRENCY) -> Figure:
+    """Profit so far and market share, as played and with one decision reverted (same random seed):
+    the team's colour for both runs, told apart by the dash."""
+    fig = Figure(figsize=(9, 3.2), layout="constrained")
     profit, share = fig.subplots(1, 2)
+    colour = brand_color(index)
     for table, label, style in ((actual, "as played", "-"), (whatif, f"had round {round_number} not changed",
                                                              "--")):
         days = table[table["step"] > 0]
-        profit.plot(days["step"], days[f"profit_{team}"].cumsum(), ls=style, label=label)
-        share.plot(days["step"], 100 * days[f"market_share_{team}"], ls=style, label=label)
+        profit.plot(days["step"], days[f"profit_{team}"].cumsum(), ls=style, color=colour, label=label)
+        share.plot(days["step"], days[f"market_share_{team}"], ls=style, color=colour, label=label)
     profit.set_title(f"{team}: profit so far", fontsize=9)
-    share.set_title(f"{team}: market share, %", fontsize=9)
+    profit.set_ylabel(f"profit so far ({currency})", fontsize=8)
+    share.set_title(f"{team}: market share (last 28 days)", fontsize=9)
+    share.set_ylabel("market share (% of sales)", fontsize=8)
+    plots.percent_axis(share)
     for ax in (profit, share):
         _rounds(ax, days_per_round, played)
-        ax.axvline((round_number - 1) * days_per_round, color="#c33", lw=1)
+        ax.axvline((round_number - 1) * days_per_round, color="black", lw=1,
+                   label=f"round {round_number} starts")
         ax.set_xlabel("day", fontsize=8)
         ax.tick_params(labelsize=8)
-    profit.legend(fontsize=8)
-    fig.tight_layout()
-    return _svg(fig)
+    handles, labels = profit.get_legend_handles_labels()
+    fig.legend(handles, labels, loc="outside lower center", ncols=3, fontsize=8, frameon=False)
+    return fig
+
+
+def whatif_chart(actual: pd.DataFrame, whatif: pd.DataFrame, team: str, round_number: int,
+                 days_per_round: int, played: int, index: int = 0) -> bytes:
+    """Profit so far and market share, as played and with one decision reverted (same random seed)."""
+    return _svg(whatif_figure(actual, whatif, team, round_number, days_per_round, played, index))

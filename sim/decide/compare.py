@@ -29,7 +29,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
-from .. import api, economics
+from .. import api, economics, plots
 from ..params import ScenarioError
 from ..scenario import Scenario, parse_override
 from ..sweep.spec import Task
@@ -200,8 +200,9 @@ class WhatIf:
 
     def figure(self) -> Figure:
         """Per arm, the mean over replicates and the middle 90 % of runs, day by day."""
-        panels = [("profit", "cumulative profit" + f" ({self.currency})"), ("market_share", "market share"),
-                  ("sentiment", "net sentiment")]
+        panels = [("profit", f"cumulative profit ({self.currency})"),
+                  ("market_share", "market share (% of purchases, last 28 days)"),
+                  ("sentiment", "net sentiment (-1 to 1)")]
         figure = Figure(figsize=(11, 8), layout="constrained")
         axes = figure.subplots(len(panels), 1, sharex=True)
         lo, hi = (1 - BAND) / 2, 1 - (1 - BAND) / 2
@@ -211,16 +212,16 @@ class WhatIf:
                 runs = self.daily[self.daily["arm"] == arm].pivot(index="step", columns="replicate", values=column)
                 if measure == "profit":
                     runs = runs.cumsum()
-                colour = f"C{i}"
+                colour = plots.series_colour(i)
                 ax.fill_between(runs.index, runs.quantile(lo, axis=1), runs.quantile(hi, axis=1),
                                 color=colour, alpha=0.2, linewidth=0)
                 ax.plot(runs.index, runs.mean(axis=1), color=colour, linewidth=2, label=arm)
             ax.set_ylabel(label)
             if measure == "market_share":
-                ax.yaxis.set_major_formatter(lambda v, _: f"{v:.0%}")
+                plots.percent_axis(ax)
         axes[0].set_title(f"{self.scenario.name}, brand {self.brand}: mean of {len(self.seeds)} paired runs, "
                           f"band: the middle {BAND:.0%} of runs")
-        axes[0].legend(loc="upper left")
+        plots.legend_beside(axes[0], title="arm")
         axes[-1].set_xlabel("day")
         return figure
 

@@ -48,7 +48,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
-from .. import api, economics
+from .. import api, economics, plots
 from ..params import ScenarioError, suggest
 from ..scenario import Scenario, parse_toml, read_text
 from .compare import _atomic, _package_version, _Tasks, kpis, local_pool, replicate_seeds, simulate_money
@@ -398,26 +398,37 @@ class Optimisation:
                  "  (the best of many trials flatters itself a little: rerun best.toml with other seeds to check)"]
         return "\n".join(lines)
 
+    def _objective_axis(self, ax, label: str) -> None:
+        """The objective on the y axis, with its unit (a share in percent)."""
+        objective = self.spec.objective
+        unit = {"share": "% of purchases", "sentiment": "-1 to 1"}.get(
+            objective, economics.currency(self.spec.scenario.params))
+        ax.set_ylabel(f"{objective} ({unit}){label}")
+        if objective == "share":
+            plots.percent_axis(ax)
+
     def response_figure(self) -> Figure:
         """The objective of every trial against each lever's share, the best marked."""
         levers = self.spec.levers
-        figure = Figure(figsize=(4.2 * len(levers), 4), layout="constrained")
+        figure = Figure(figsize=(4.2 * len(levers) + 2.2, 4), layout="constrained")
         axes = np.atleast_1d(figure.subplots(1, len(levers), sharey=True))
         t = self.trials
+        trial, trend, best = plots.PALETTE[0], plots.PALETTE[1], plots.PALETTE[5]
         for ax, lever in zip(axes, levers):
             ax.errorbar(t[f"share_{lever}"], t["mean"], yerr=[t["mean"] - t["low"], t["high"] - t["mean"]],
-                        fmt="o", color="C0", alpha=0.5, markersize=4, elinewidth=0.8)
+                        fmt="o", color=trial, alpha=0.5, markersize=4, elinewidth=0.8, label="trial, 95 % interval")
             bins = np.linspace(0, 1, 6)
             idx = np.clip(np.digitize(t[f"share_{lever}"], bins) - 1, 0, 4)
             means = t.groupby(idx)["mean"].mean()
-            ax.plot((bins[means.index] + bins[means.index + 1]) / 2, means.values, color="C1", linewidth=2,
+            ax.plot((bins[means.index] + bins[means.index + 1]) / 2, means.values, color=trend, linewidth=2,
                     label="mean of trials in a fifth")
-            ax.plot(self.best["shares"][lever], self.best["mean"], "*", color="C3", markersize=16, label="best")
+            ax.plot(self.best["shares"][lever], self.best["mean"], "*", color=best, markersize=16, label="best")
             ax.axhline(self.plan["mean"], color="grey", linestyle="--", label="current plan")
             ax.set_xlabel(f"share of the budget on {lever}")
             ax.set_xlim(-0.03, 1.03)
-        axes[0].set_ylabel(f"{self.spec.objective} (mean of {self.spec.replicates} paired runs, 95 % interval)")
-        axes[0].legend(loc="best", fontsize="small")
+            plots.percent_axis(ax, "x")
+        self._objective_axis(axes[0], f"\nmean of {self.spec.replicates} paired runs")
+        plots.legend_beside(axes[-1])
         figure.suptitle(f"{self.spec.name}: response of {self.spec.objective} to each lever's share")
         return figure
 
@@ -425,13 +436,13 @@ class Optimisation:
         figure = Figure(figsize=(8, 4), layout="constrained")
         ax = figure.subplots()
         t = self.trials
-        ax.plot(t["trial"], t["mean"], "o", color="C0", alpha=0.6, label="trial")
-        ax.plot(t["trial"], t["mean"].cummax(), color="C3", linewidth=2, label="best so far")
+        ax.plot(t["trial"], t["mean"], "o", color=plots.PALETTE[0], alpha=0.6, label="trial")
+        ax.plot(t["trial"], t["mean"].cummax(), color=plots.PALETTE[5], linewidth=2, label="best so far")
         ax.axhline(self.plan["mean"], color="grey", linestyle="--", label="current plan")
         ax.set_xlabel("trial")
-        ax.set_ylabel(self.spec.objective)
+        self._objective_axis(ax, "")
         ax.set_title(f"{self.spec.name}: trial history ({self.spec.sampler.upper()})")
-        ax.legend(loc="lower right")
+        plots.legend_beside(ax)
         return figure
 
     def provenance(self) -> dict[str, Any]:

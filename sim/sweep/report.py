@@ -34,8 +34,7 @@ from .store import read_runs, read_sweep_json
 
 LEVEL = 0.95
 FORMATS = ("png", "svg", "pdf")
-# Okabe & Ito (2008): distinguishable with every common colour-vision deficiency.
-PALETTE = ["#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442", "#000000"]
+PALETTE = plots.PALETTE  # Okabe & Ito (2008), the project's one palette (sim.plots)
 
 
 @dataclass
@@ -314,13 +313,15 @@ def figure(summary: pd.DataFrame, metric: str, parameters: list[str], design: st
         fig.suptitle(_title(label[:1].upper() + label[1:], 90), fontsize=11)
         return fig
     fig = Figure(figsize=(4.2 * max(1, len(parameters)), 3.8), layout="constrained")
+    axes = fig.subplots(1, max(1, len(parameters)), sharey=True, squeeze=False)[0]  # one y scale, labelled once
     for i, name in enumerate(parameters or ["point"]):
-        ax = fig.add_subplot(1, max(1, len(parameters)), i + 1)
+        ax = axes[i]
         ax.errorbar(data[name], data["mean"], yerr=(data["ci_high"] - data["mean"]).fillna(0),
                     fmt="o", ms=3, alpha=0.7, elinewidth=0.8, color=PALETTE[0])
-        ax.set_xlabel(plots.parameter_label(name) if name != "point" else "design point")
+        ax.set_xlabel(plots.parameter_label(name) if name != "point" else "design point (number)")
         ax.set_ylabel(label if i == 0 else "")
-    fig.suptitle(_title(f"{label}: point means, {pct} CI", 90), fontsize=10)
+    width = fig.get_figwidth()  # about eleven characters an inch at this size: the title fits
+    fig.suptitle(_title(f"{label}: point means, {pct} CI", min(90, int(11 * width))), fontsize=10)
     return fig
 
 
@@ -369,7 +370,7 @@ def _indices_figure(indices: pd.DataFrame, metric: str, design: str, level: floa
                 label=f"S1, first order ({pct} CI)")
         ax.barh(pos + 0.2, indices["ST"], 0.4, xerr=indices["ST_conf"], color=PALETTE[1], hatch="//",
                 label=f"ST, total ({pct} CI)")
-        ax.set_xlabel("Sobol index (share of the output's variance)")
+        ax.set_xlabel("Sobol index (0-1: the fraction of the output's variance)")
     else:
         scale = 100.0 if plots.is_percent(metric) else 1.0  # effects in the unit the label names
         ax.barh(pos, scale * indices["mu_star"], 0.5, xerr=scale * indices["mu_star_conf"], color=PALETTE[0],
@@ -380,6 +381,7 @@ def _indices_figure(indices: pd.DataFrame, metric: str, design: str, level: floa
             ax.axvline(scale * floor, color=PALETTE[5], linestyle=":", label="replicate noise floor")
         ax.set_xlabel(_title(f"elementary effect on {plots.metric_label(metric)}, over the whole range", 55))
     ax.set_yticks(pos, [_title(plots.parameter_label(p), 28) for p in indices["parameter"]])
+    ax.set_ylabel("parameter")
     fig.legend(loc="outside lower center", ncols=2, fontsize=8, frameon=False)  # never over the bars
     ax.set_title(_title(f"{plots.metric_label(metric)}: {design} sensitivity"), fontsize=10)
     return fig
