@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from pathlib import Path
 
 import matplotlib
 
@@ -251,3 +252,33 @@ def test_the_rulebook_check_catches_a_default_colour_a_missing_label_and_a_share
     with pytest.raises(AssertionError, match="legend covers"):
         check_rulebook(fig, "bad")
     plt.close(fig)
+
+
+# --- notebook 8: the shipped calibration is the one the notebook's defaults would make ----------------
+
+SHIPPED = Path(__file__).resolve().parent.parent / "scenarios" / "calibrations" / teach.SHIPPED_CALIBRATION
+
+
+def test_the_shipped_calibration_matches_notebook_8s_default_data_and_spec(tmp_path):
+    """Notebook 8 loads this result instead of calibrating (4-5 minutes); if the model or the helpers
+    change the data or the spec, rerun scenarios/calibrations/make_notebook08.py."""
+    from sim.calibrate import load_spec
+    from sim.calibrate.synthetic import write_tidy
+
+    rerun = "rerun `python scenarios/calibrations/make_notebook08.py`"
+    write_tidy(teach.calibration_data(), tmp_path / "data.csv")
+    assert (tmp_path / "data.csv").read_bytes() == (SHIPPED / "data.csv").read_bytes(), \
+        f"notebook 8's data changed since the shipped calibration was made: {rerun}"
+    assert teach.calibration_spec() == (SHIPPED / "spec.toml").read_text(encoding="utf-8"), \
+        f"notebook 8's spec changed since the shipped calibration was made: {rerun}"
+    spec = load_spec(SHIPPED / "spec.toml")
+    result = teach.load_calibration(SHIPPED)
+    assert list(result.posterior.columns) == [*spec.parameters, "weight"]
+    assert result.posterior["weight"].sum() == pytest.approx(1.0)
+    for key, prior in spec.parameters.items():   # every particle inside its prior
+        low, high = prior.support()
+        assert result.posterior[key].between(low, high).all()
+    assert set(result.table["parameter"]) == set(spec.parameters)
+    assert 1 <= result.generations <= spec.budget["generations"] and result.simulations > 0
+    assert sim.load(SHIPPED / "calibrated.toml").params.brand("ours")["quality"] == pytest.approx(
+        float(result.table.set_index("parameter").loc["brands.ours.quality", "median"]), abs=1e-4)
