@@ -500,12 +500,15 @@ def conversation(multiplier_off: float = 1.0, multiplier_on: float = 4.0, popula
     return rows.round(1)
 
 
-def weak_market(quality: float = 0.5, population: int = 1000, multiplier: float = 1.0):
-    """Notebook 2's weak brand: ours makes a weaker product than theirs (0.68), both known to everyone."""
+def weak_market(quality: float = 0.5, population: int = 1000, multiplier: float = 1.0,
+                loyal_skip_research: float = 0.5):
+    """Notebook 2's weak brand: ours makes a weaker product than theirs (0.68), both known to everyone;
+    ``loyal_skip_research`` is the loyalty loop (the chance a satisfied customer skips research)."""
     return api.load("baseline", {"population.size": population, "brands.ours.quality": quality,
                                  "brands.theirs.quality": 0.68, "brands.ours.initial_awareness": 1.0,
                                  "brands.theirs.initial_awareness": 1.0,
-                                 "sharing.negative_multiplier": multiplier})
+                                 "sharing.negative_multiplier": multiplier,
+                                 "journey.loyal_skip_research": loyal_skip_research})
 
 
 def weak_brand_totals(table: pd.DataFrame) -> dict[str, float]:
@@ -550,11 +553,12 @@ def weak_brand_figure(quality: float = 0.5, multiplier: float = 4.0, population:
 
 
 def weak_brand_seeds(quality: float = 0.5, multiplier: float = 4.0, seeds: Iterable[int] = range(8),
-                     population: int = 1000):
+                     population: int = 1000, loyal_skip_research: float = 0.5):
     """The weak-brand comparison over paired random seeds: the effect table and the dots figure."""
     import matplotlib.pyplot as plt
 
-    pairs = paired(weak_market(quality, population), {"sharing.negative_multiplier": multiplier}, seeds)
+    pairs = paired(weak_market(quality, population, loyal_skip_research=loyal_skip_research),
+                   {"sharing.negative_multiplier": multiplier}, seeds)
     base = pd.DataFrame([weak_brand_totals(c.base.table) for c in pairs])
     changed = pd.DataFrame([weak_brand_totals(c.changed.table) for c in pairs])
     report = effects(base, changed)
