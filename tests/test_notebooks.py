@@ -169,3 +169,34 @@ def test_notebook_runs_top_to_bottom(path):
         if cell.cell_type == "code" and ("Page()" in cell.source or "teach.panel(" in cell.source):
             kinds = [key for out in cell.outputs for key in out.get("data", {})]
             assert "application/vnd.jupyter.widget-view+json" in kinds, (path.name, kinds)
+
+
+SETTING = re.compile(r"^[A-Z][A-Z0-9_]* = [^#]+?(\s+#.*)?$")
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=IDS)
+def test_notebook_needs_no_code(path):
+    """What a student changes is a slider (a panel) or a value in the one ✏️ Settings cell of plain
+    `NAME = value` lines; every other code cell is folded; things to try and exercises name only
+    settings that exist; a "For those who code" section is kept."""
+    nb = nbformat.read(path, as_version=4)
+    markdown = "\n".join(c.source for c in nb.cells if c.cell_type == "markdown")
+    assert "## For those who code" in markdown, path.name
+    code = [c for c in nb.cells if c.cell_type == "code"]
+    if any("teach.panel(" in c.source for c in code):
+        return  # a notebook of panels: the sliders are the settings
+    visible = [i for i, c in enumerate(nb.cells)
+               if c.cell_type == "code" and not c.metadata.get("jupyter", {}).get("source_hidden")]
+    assert len(visible) == 1, f"{path.name}: code cells {visible} are open; only the ✏️ Settings cell may be"
+    settings = nb.cells[visible[0]]
+    assert "✏️ Settings" in nb.cells[visible[0] - 1].source, f"{path.name}: the open cell is not under ✏️ Settings"
+    lines = [line for line in settings.source.splitlines() if line.strip() and not line.lstrip().startswith("#")]
+    odd = [line for line in lines if not SETTING.match(line)]
+    assert not odd, f"{path.name}: the settings cell holds more than `NAME = value` lines: {odd}"
+    names = {line.split(" = ")[0] for line in lines}
+    rest = "\n".join(c.source for c in code if c is not settings)
+    unused = {name for name in names if not re.search(rf"\b{name}\b", rest)}
+    assert not unused, f"{path.name}: settings no code cell uses: {unused}"
+    tail = markdown[markdown.index("## Things to try"):]
+    unknown = set(re.findall(r"`([A-Z][A-Z0-9_]*) = ", tail)) - names
+    assert not unknown, f"{path.name}: things to try name settings that do not exist: {unknown}"
