@@ -21,7 +21,13 @@ import numpy as np
 import pandas as pd
 
 from . import api
-from .plots import brand_colour
+from .plots import BRAND_COLOURS, NEGATIVE_COLOUR, POSITIVE_COLOUR, brand_colour
+
+# Colours: the Okabe-Ito palette of sim.plots (colour-blind safe), one colour per meaning. The brands keep
+# their colours (ours blue, theirs orange); the other meanings take the palette's other colours, and
+# neutral marks (ranges, reference lines, random seeds' means) are black or grey.
+SEGMENT_COLOURS = {"18-24": BRAND_COLOURS[2], "25 and over": BRAND_COLOURS[3]}
+NEUTRAL_COLOURS = ("black", "grey", "0.85", "0.9", "#999999")
 
 # --- controls ---------------------------------------------------------------------------------
 
@@ -146,9 +152,10 @@ def days_to_reach(series: Sequence[float], level: float, start: int = 0) -> floa
 # --- figures -----------------------------------------------------------------------------------
 
 def band(ax, tables: Sequence[pd.DataFrame], column: str, label: str, colour: str | None = None,
-         linestyle: str = "-") -> None:
-    """The mean of ``column`` over runs (one per random seed) as a line, their range shaded."""
-    values = np.vstack([t[column].to_numpy(float) for t in tables])
+         linestyle: str = "-", scale: float = 1.0) -> None:
+    """The mean of ``column`` over runs (one per random seed) as a line, their range shaded; values times
+    ``scale`` (100 for a share drawn in percent)."""
+    values = scale * np.vstack([t[column].to_numpy(float) for t in tables])
     step = tables[0]["step"].to_numpy()
     line, = ax.plot(step, values.mean(axis=0), linestyle, color=colour, linewidth=2,
                     label=f"{label} (mean of {len(tables)})" if len(tables) > 1 else label)
@@ -165,12 +172,12 @@ def mark_days(ax, days: dict[int, str]) -> None:
                     textcoords="offset points", fontsize="small", color="grey")
 
 
-def dots(ax, values: dict[str, Sequence[float]], ylabel: str, title: str = "") -> None:
+def dots(ax, values: dict[str, Sequence[float]], ylabel: str, title: str = "", colour: str = BRAND_COLOURS[0]) -> None:
     """One dot per random seed for each measure, with the mean and ± 2 standard errors beside it."""
     for x, (name, vals) in enumerate(values.items()):
         vals = np.asarray(vals, float)
         n = len(vals)
-        ax.plot(x + np.linspace(-0.12, 0.12, n), vals, "o", color="tab:blue", alpha=0.55,
+        ax.plot(x + np.linspace(-0.12, 0.12, n), vals, "o", color=colour, alpha=0.55,
                 label="one random seed" if x == 0 else None)
         if n > 1:
             se = vals.std(ddof=1) / np.sqrt(n)
@@ -231,16 +238,16 @@ def attention_figure(people: pd.DataFrame):
     chance = "chance a day of meeting a contact's story"
     fig, (left, right) = plt.subplots(1, 2, figsize=(12, 4), layout="constrained")
     summary = people.groupby("segment").mean(numeric_only=True)
-    colours = {"18-24": "tab:orange", "25 and over": "tab:blue"}
+    colours = SEGMENT_COLOURS
     left.bar(summary.index, summary["phone checks a day"], color=[colours[s] for s in summary.index])
-    left.set_ylabel("phone checks a day")
+    left.set_ylabel("phone checks a day (count)")
     left.set_title("Micro-moments: phone checks a day (source document 003)")
     bins = np.linspace(0, 1, 41)
     for segment, group in people.groupby("segment"):
         right.hist(group[chance], bins=bins, alpha=0.6, color=colours[segment],
                    label=f"{segment} ({len(group)} consumers)")
-    right.set_xlabel("chance a day of meeting one contact's story")
-    right.set_ylabel("consumers")
+    right.set_xlabel("chance a day of meeting one contact's story (0-1)")
+    right.set_ylabel("consumers (count)")
     right.set_title("How quickly a story reaches each consumer")
     right.legend(fontsize="small")
     plt.show()
@@ -272,16 +279,19 @@ def launch_figure(runs: dict[float, list], level: float = 0.5):
     seeds; and the paired difference in days until ``level`` know ours."""
     import matplotlib.pyplot as plt
 
+    from matplotlib.ticker import PercentFormatter
+
     fig, (left, right) = plt.subplots(1, 2, figsize=(13, 4.5), width_ratios=[2, 1], layout="constrained")
-    colours = ["tab:blue", "tab:orange", "tab:green", "tab:red"]
-    for colour, (share, results) in zip(colours, runs.items()):
+    styles = ["--", "-", ":", "-."]   # one line style a market; the brand's colour
+    for style, (share, results) in zip(styles, runs.items()):
         tables = [r.table for r in results]
-        band(left, tables, "aware_ours", f"ours, {share:.0%} aged 18-24", colour)
-        band(left, tables, "aware_theirs", f"theirs, {share:.0%} aged 18-24", colour, linestyle="--")
-    left.axhline(level, color="grey", linewidth=0.8)
-    left.set_ylim(0, 1)
+        band(left, tables, "aware_ours", f"ours, {share:.0%} aged 18-24", brand_colour(0), style, scale=100)
+        band(left, tables, "aware_theirs", f"theirs, {share:.0%} aged 18-24", brand_colour(1), style, scale=100)
+    left.axhline(100 * level, color="grey", linewidth=0.8)
+    left.set_ylim(0, 100)
+    left.yaxis.set_major_formatter(PercentFormatter(xmax=100))
     left.set_xlabel("day")
-    left.set_ylabel("share of consumers who know the brand")
+    left.set_ylabel("consumers who know the brand (%)")
     left.set_title("Who knows the brand: ours (no ads: word of mouth and research), theirs (ads on mobile)")
     left.legend(fontsize="small", loc="lower right")
     speed = launch_speed(runs, level)
@@ -353,19 +363,25 @@ def crisis_figure(runs: dict, start: int = 120, fix: int = 240):
     import matplotlib.pyplot as plt
 
     fig, axes = plt.subplots(2, 2, figsize=(13, 7.5), sharex=True, layout="constrained")
-    panels = [("market_share_ours", "market share of ours (last 28 days)"),
-              ("sentiment_ours", "net sentiment about ours (last 28 days)"),
-              ("attitude_ours", "what people think of ours (mean attitude)"),
-              ("rating_ours", "displayed rating of ours (stars)")]
-    others = iter(["tab:green", "tab:purple", "tab:orange", "tab:brown"])
-    styles = {name: ("grey", "--") if name == "no crisis" else ("tab:red", "-") if name == "crisis"
-              else (next(others, None), "-") for name in runs}
-    for ax, (column, title) in zip(axes.flat, panels):
+    from matplotlib.ticker import PercentFormatter
+
+    panels = [("market_share_ours", "market share of ours (last 28 days)", "market share (%)"),
+              ("sentiment_ours", "net sentiment about ours (last 28 days)", "net sentiment (-1 to 1)"),
+              ("attitude_ours", "what people think of ours (mean attitude)", "mean attitude (-1 to 1)"),
+              ("rating_ours", "displayed rating of ours (stars)", "stars (1-5)")]
+    others = iter([POSITIVE_COLOUR, BRAND_COLOURS[2], BRAND_COLOURS[3], BRAND_COLOURS[4]] * 3)
+    styles = {name: ("grey", "--") if name == "no crisis" else (NEGATIVE_COLOUR, "-") if name == "crisis"
+              else (next(others), "-") for name in runs}
+    for ax, (column, title, unit) in zip(axes.flat, panels):
+        scale = 100 if column.startswith("market_share") else 1
         for name, results in runs.items():
             colour, line = styles[name]
-            band(ax, [r.table for r in results], column, name, colour, line)
+            band(ax, [r.table for r in results], column, name, colour, line, scale=scale)
         mark_days(ax, {start: "crisis", fix: "fix"})
         ax.set_title(title)
+        ax.set_ylabel(unit)
+        if scale == 100:
+            ax.yaxis.set_major_formatter(PercentFormatter(xmax=100))
     axes[0, 1].axhline(0, color="grey", linewidth=0.8)
     axes[0, 0].legend(fontsize="small", loc="lower left")
     for ax in axes[1]:
@@ -417,7 +433,7 @@ def lever_figure(runs: dict, start: int = 120, fix: int = 240):
         made_up[arm] = 100 * (changed["share of the fall made up by the end"]
                               - base["share of the fall made up by the end"])
     dots(left, sales, "change in purchases of ours (%)", "Sales from the crisis on, against the crisis alone")
-    dots(right, made_up, "change (percentage points)", "Share of the fall made up by the end")
+    dots(right, made_up, "change in the fall made up (percentage points)", "Share of the fall made up by the end")
     plt.show()
     return fig
 
@@ -431,6 +447,14 @@ def negative_share(dissatisfied: float, multiplier: float) -> float:
     return talk / (talk + 1.0 - dissatisfied) if talk + 1.0 - dissatisfied > 0 else float("nan")
 
 
+_M_COLOURS = {1.0: BRAND_COLOURS[3], 2.0: BRAND_COLOURS[2], 4.0: BRAND_COLOURS[0], 8.0: BRAND_COLOURS[4]}
+
+
+def m_colour(m: float) -> str:
+    """Notebook 2's colour for the four-times rule's multiplier m (grey for a value off the list)."""
+    return _M_COLOURS.get(float(m), "grey")
+
+
 def loud_minority_figure(dissatisfied: float = 0.2, multiplier: float = 4.0):
     """The formula's curves for m = 1, 2, 4, 8, with the chosen point marked."""
     import matplotlib.pyplot as plt
@@ -438,8 +462,9 @@ def loud_minority_figure(dissatisfied: float = 0.2, multiplier: float = 4.0):
     d = np.linspace(0, 1, 101)
     fig, ax = plt.subplots(figsize=(7, 4.5), layout="constrained")
     for m in sorted({1.0, 2.0, 4.0, 8.0, float(multiplier)}):
-        style = "-" if m in (1.0, 2.0, 4.0, 8.0) else "--"
-        ax.plot(100 * d, [100 * negative_share(x, m) for x in d], style, linewidth=2, label=f"m = {m:g}")
+        style = "-" if m in _M_COLOURS else "--"
+        ax.plot(100 * d, [100 * negative_share(x, m) for x in d], style, linewidth=2, color=m_colour(m),
+                label=f"m = {m:g}")
     share = negative_share(dissatisfied, multiplier)
     ax.plot(100 * dissatisfied, 100 * share, "ko")
     ax.annotate(f"{share:.0%} of the talk", (100 * dissatisfied, 100 * share), xytext=(8, -14),
@@ -448,7 +473,7 @@ def loud_minority_figure(dissatisfied: float = 0.2, multiplier: float = 4.0):
     ax.set_xlabel("dissatisfied customers (% of experiences)")
     ax.set_ylabel("negative stories (% of the conversation)")
     ax.set_title("The loud minority: share of the conversation that is negative")
-    ax.legend(title="unhappy share m times as often")
+    ax.legend(title="unhappy share m times as often", loc="lower right")
     plt.show()
     return fig
 
@@ -466,20 +491,24 @@ def conversation(multiplier_off: float = 1.0, multiplier_on: float = 4.0, popula
                        "shared (% of experiences)": 100 * s["shared_share_of_experiences"],
                        "negative (% of the conversation)": 100 * s["negative_share_of_conversation"]}
     rows = pd.DataFrame(rows).T
-    ax = rows.plot.bar(figsize=(8, 4), rot=0)
-    ax.set_ylabel("%")
+    ax = rows.plot.bar(figsize=(8, 4), rot=0, color=[BRAND_COLOURS[2], BRAND_COLOURS[3], NEGATIVE_COLOUR])
+    ax.set_ylabel("share (%)")
+    ax.set_xlabel("the rule's multiplier m (x)")
     ax.set_title("Few unhappy customers, much of the conversation")
     ax.legend(loc="upper left", fontsize="small")
     plt.show()
     return rows.round(1)
 
 
-def weak_market(quality: float = 0.5, population: int = 1000, multiplier: float = 1.0):
-    """Notebook 2's weak brand: ours makes a weaker product than theirs (0.68), both known to everyone."""
+def weak_market(quality: float = 0.5, population: int = 1000, multiplier: float = 1.0,
+                loyal_skip_research: float = 0.5):
+    """Notebook 2's weak brand: ours makes a weaker product than theirs (0.68), both known to everyone;
+    ``loyal_skip_research`` is the loyalty loop (the chance a satisfied customer skips research)."""
     return api.load("baseline", {"population.size": population, "brands.ours.quality": quality,
                                  "brands.theirs.quality": 0.68, "brands.ours.initial_awareness": 1.0,
                                  "brands.theirs.initial_awareness": 1.0,
-                                 "sharing.negative_multiplier": multiplier})
+                                 "sharing.negative_multiplier": multiplier,
+                                 "journey.loyal_skip_research": loyal_skip_research})
 
 
 def weak_brand_totals(table: pd.DataFrame) -> dict[str, float]:
@@ -502,29 +531,34 @@ def weak_brand_figure(quality: float = 0.5, multiplier: float = 4.0, population:
 
     pair = api.compare(weak_market(quality, population), {"sharing.negative_multiplier": multiplier}, seed=seed)
     fig, axes = plt.subplots(1, 3, figsize=(14, 4), layout="constrained")
-    for label, result, style in (("m = 1", pair.base, "--"), (f"m = {multiplier:g}", pair.changed, "-")):
+    for label, result, style, colour in (("m = 1", pair.base, "--", m_colour(1)),
+                                         (f"m = {multiplier:g}", pair.changed, "-", m_colour(multiplier))):
         t = result.table
-        axes[0].plot(t.step, t.attitude_ours, style, label=label, linewidth=2)
-        axes[1].plot(t.step, t.acquisitions_ours.cumsum(), style, label=label, linewidth=2)
-        axes[2].plot(t.step, t.retentions_ours.cumsum(), style, label=label, linewidth=2)
+        axes[0].plot(t.step, t.attitude_ours, style, label=label, linewidth=2, color=colour)
+        axes[1].plot(t.step, t.acquisitions_ours.cumsum(), style, label=label, linewidth=2, color=colour)
+        axes[2].plot(t.step, t.retentions_ours.cumsum(), style, label=label, linewidth=2, color=colour)
     axes[0].set_title("What people think of ours (mean attitude of the aware)")
     axes[0].axhline(0, color="grey", linewidth=0.8)
     axes[1].set_title("Customers won by ours (cumulative acquisitions)")
     axes[2].set_title("Customers kept by ours (cumulative retentions)")
+    axes[0].set_ylabel("mean attitude (-1 to 1)")
+    axes[1].set_ylabel("acquisitions (count)")
+    axes[2].set_ylabel("retentions (count)")
     for ax in axes:
         ax.set_xlabel("day")
-        ax.legend()
+    fig.legend(*axes[0].get_legend_handles_labels(), loc="outside lower center", ncol=2)
     plt.show()
     return pd.DataFrame({"m = 1": weak_brand_totals(pair.base.table),
                          f"m = {multiplier:g}": weak_brand_totals(pair.changed.table)}).round(3)
 
 
 def weak_brand_seeds(quality: float = 0.5, multiplier: float = 4.0, seeds: Iterable[int] = range(8),
-                     population: int = 1000):
+                     population: int = 1000, loyal_skip_research: float = 0.5):
     """The weak-brand comparison over paired random seeds: the effect table and the dots figure."""
     import matplotlib.pyplot as plt
 
-    pairs = paired(weak_market(quality, population), {"sharing.negative_multiplier": multiplier}, seeds)
+    pairs = paired(weak_market(quality, population, loyal_skip_research=loyal_skip_research),
+                   {"sharing.negative_multiplier": multiplier}, seeds)
     base = pd.DataFrame([weak_brand_totals(c.base.table) for c in pairs])
     changed = pd.DataFrame([weak_brand_totals(c.changed.table) for c in pairs])
     report = effects(base, changed)
@@ -536,3 +570,141 @@ def weak_brand_seeds(quality: float = 0.5, multiplier: float = 4.0, seeds: Itera
          f"The weak brand under the rule: {len(pairs)} paired random seeds")
     plt.show()
     return report[["base", "changed", "difference", "standard error", "difference / SE", "difference in %"]].round(3)
+
+
+# --- notebook 8: calibration ----------------------------------------------------------------------
+
+CALIBRATION_SERIES = ("purchases", "reviews", "rating", "net_sentiment")
+
+
+def calibration_data(quality: float = 0.75, propensity: float = 0.12) -> pd.DataFrame:
+    """Notebook 8's synthetic data: the baseline market at a known ``quality`` of ours and sharing
+    ``propensity``, 300 simulated consumers standing for 30,000, 12 weekly periods (random seed 8)."""
+    from .calibrate.synthetic import make_tidy
+
+    truth = {"brands.ours.quality": quality, "sharing.base_propensity": propensity}
+    return make_tidy("baseline", truth, list(CALIBRATION_SERIES), n_periods=12, period="week", population=300,
+                     market_size=30_000, seed=8)
+
+
+def calibration_spec(particles: int = 30, generations: int = 3, simulations: int = 300,
+                     fit_persuasion: bool = False, rating_and_reviews: bool = True) -> str:
+    """Notebook 8's calibration spec (TOML), for ``data.csv`` beside it: two free parameters (three with
+    ``fit_persuasion``), the four series (two without ``rating_and_reviews``), a 3-week hold-out."""
+    third = ('\n[parameters."ads.persuasion"]\nprior = "uniform"\nlow = 0.0\nhigh = 0.1\n'
+             if fit_persuasion else "")
+    series = CALIBRATION_SERIES if rating_and_reviews else ("purchases", "net_sentiment")
+    return f'''title = "notebook 08: recover known parameters"
+scenario = "baseline"
+data = "data.csv"
+period = "week"
+population = 300
+market_size = 30_000
+holdout = 3
+seed = 8   # the random seed
+
+[parameters."brands.ours.quality"]
+prior = "uniform"
+low = 0.4
+high = 0.95
+
+[parameters."sharing.base_propensity"]
+prior = "uniform"
+low = 0.02
+high = 0.2
+{third}
+{chr(10).join(f"[series.{s}]" for s in series)}
+
+[budget]
+population = {int(particles)}
+max_population = {int(particles) + 10}
+generations = {int(generations)}
+simulations = {int(simulations)}
+predictive = 12
+'''
+
+
+SHIPPED_CALIBRATION = "notebook08"   # scenarios/calibrations/notebook08/, made by make_notebook08.py
+
+
+def load_calibration(folder) -> Any:
+    """A finished calibration read back from its folder (``posterior_particles.csv`` or
+    ``posterior.parquet``, ``posterior.csv``, ``fit.csv``, ``provenance.json``), as
+    :class:`sim.calibrate.run.Calibration`: what :func:`sim.calibrate.calibrate` returned when it ran."""
+    import json
+    from pathlib import Path
+
+    from .calibrate.run import Calibration
+
+    folder = Path(folder)
+    particles = folder / "posterior_particles.csv"
+    posterior = pd.read_csv(particles) if particles.is_file() else pd.read_parquet(folder / "posterior.parquet")
+    provenance = json.loads((folder / "provenance.json").read_text(encoding="utf-8"))
+    return Calibration(folder, posterior, pd.read_csv(folder / "posterior.csv"), pd.read_csv(folder / "fit.csv"),
+                       provenance.get("holdout_coverage_90"), int(provenance["generations"]),
+                       int(provenance["simulations"]), float(provenance["seconds"]))
+
+
+def posterior_figure(posterior: pd.DataFrame, priors: dict[str, tuple[float, float]],
+                     truth: dict[str, float] | None = None):
+    """One panel a free parameter: its uniform prior (grey), the weighted posterior, the truth if known."""
+    import matplotlib.pyplot as plt
+
+    from .plots import parameter_label
+
+    fig, axes = plt.subplots(1, len(priors), figsize=(5 * len(priors), 3.4), layout="constrained", squeeze=False)
+    for ax, (key, (lo, hi)) in zip(axes[0], priors.items()):
+        ax.axhspan(0, 1 / (hi - lo), color="0.85", label="prior")
+        ax.hist(posterior[key], weights=posterior["weight"], bins=15, range=(lo, hi), density=True,
+                color=brand_colour(0), alpha=0.75, label="posterior")
+        if truth and key in truth:
+            ax.axvline(truth[key], color="black", linestyle="--", label="truth")
+        ax.set_xlabel(parameter_label(key))
+        ax.set_ylabel("probability density (1 / unit)")
+        ax.set_xlim(lo, hi)
+    axes[0][0].legend(fontsize="small", loc="upper left")
+    plt.show()
+    return fig
+
+
+_SERIES_UNITS = {"purchases": "units sold a week (market)", "reviews": "new reviews a week (market)",
+                 "rating": "displayed rating (stars, 1-5)", "net_sentiment": "net sentiment (-1 to 1)",
+                 "revenue": "revenue a week (currency units)", "market_share": "market share (%)"}
+
+
+def fit_figure(fit: pd.DataFrame):
+    """Each observed series against the posterior predictive median and its 50 % and 90 % bands; the
+    hold-out shaded. ``fit`` is a calibration's ``fit.csv``."""
+    import math
+
+    import matplotlib.pyplot as plt
+    from matplotlib.ticker import PercentFormatter
+
+    panels = list(fit.groupby(["series", "brand"], sort=False))
+    cols = 2 if len(panels) > 1 else 1
+    rows = math.ceil(len(panels) / cols)
+    fig, axes = plt.subplots(rows, cols, figsize=(6.2 * cols, 3.0 * rows), layout="constrained", squeeze=False)
+    brands = list(dict.fromkeys(fit["brand"]))
+    for ax, ((name, brand), f) in zip(axes.flat, panels):
+        colour = brand_colour(brands.index(brand))
+        scale = 100 if name == "market_share" else 1
+        x = f["period"]
+        hold = f[f["window"] == "holdout"]
+        if not hold.empty:
+            ax.axvspan(hold["period"].min() - 0.5, hold["period"].max() + 0.5, color="0.9",
+                       label="hold-out (not fitted)")
+        ax.fill_between(x, scale * f["q05"], scale * f["q95"], color=colour, alpha=0.18, label="90 % band")
+        ax.fill_between(x, scale * f["q25"], scale * f["q75"], color=colour, alpha=0.35, label="50 % band")
+        ax.plot(x, scale * f["median"], color=colour, linewidth=1.6, label="posterior predictive median")
+        ax.plot(x, scale * f["observed"], "o", color="black", markersize=3, label="observed")
+        if scale == 100:
+            ax.yaxis.set_major_formatter(PercentFormatter(xmax=100))
+        ax.set_title(f"{name.replace('_', ' ')}: {brand}", fontsize="medium")
+        ax.set_xlabel("period (week)")
+        ax.set_ylabel(_SERIES_UNITS.get(name, name))
+    for ax in list(axes.flat)[len(panels):]:
+        ax.set_visible(False)
+    handles, labels = axes.flat[0].get_legend_handles_labels()
+    fig.legend(handles, labels, loc="outside lower center", ncol=len(labels), fontsize="small")
+    plt.show()
+    return fig

@@ -7,13 +7,17 @@ folder, as a teacher would run them. Panels of sliders (``sim.teach.panel``) run
 once with their default values when their cell runs, drawing into an output
 widget; the figures they draw are counted from the widget state nbclient keeps.
 
-Each notebook's run time is printed (``pytest -s`` or ``-rP`` shows it) and is
-the source of the run times quoted in docs/teaching.md; it is not asserted.
+Each notebook's run time is reported at the end of the module (in the terminal summary, whatever the
+capture mode) and is the source of the run times quoted in docs/teaching.md; it is not asserted. Two
+figures per notebook: the wall-clock time of the test, which grows with whatever else runs on the
+machine, and the processor time the notebook's kernel used (its own and its worker processes'), close
+to what the notebook takes on a quiet machine with a core to itself, such as a laptop.
 """
 
 from __future__ import annotations
 
 import asyncio
+import os
 import re
 import sys
 import time
@@ -34,6 +38,10 @@ IDS = [p.name for p in NOTEBOOKS]
 
 
 TIMINGS: dict[str, float] = {}
+KERNEL_CPU: dict[str, float] = {}
+CPU_PROBE = ("import resource as _r\n"
+             "print('kernel cpu seconds', sum(u.ru_utime + u.ru_stime for u in "
+             "(_r.getrusage(_r.RUSAGE_SELF), _r.getrusage(_r.RUSAGE_CHILDREN))))")
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -46,9 +54,12 @@ def report_timings(request):
         with capture.global_and_fixture_disabled():  # teardown output is captured otherwise
             reporter.write_line("")
             reporter.write_line(f"notebook run times ({len(TIMINGS)} notebooks, "
-                                f"{sum(TIMINGS.values()):.0f} s in all):")
+                                f"{sum(TIMINGS.values()):.0f} s in all; load average "
+                                f"{', '.join(f'{x:.1f}' for x in os.getloadavg())}):")
+            reporter.write_line(f"  {'notebook':40s} {'wall clock':>10s} {'kernel CPU':>11s}")
             for name, seconds in sorted(TIMINGS.items()):
-                reporter.write_line(f"  {name:40s} {seconds:6.1f} s")
+                cpu = f"{KERNEL_CPU[name]:9.1f} s" if name in KERNEL_CPU else ""
+                reporter.write_line(f"  {name:40s} {seconds:8.1f} s {cpu:>11s}")
 
 
 def figures(nb: nbformat.NotebookNode) -> int:
@@ -143,10 +154,14 @@ def test_words_source_document_and_random_seed():
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=IDS)
 def test_notebook_runs_top_to_bottom(path):
     nb = nbformat.read(path, as_version=4)
+    nb.cells.append(nbformat.v4.new_code_cell(CPU_PROBE))   # in memory only: the kernel's processor time
     start = time.perf_counter()
     execute(nb)  # raises CellExecutionError, naming the cell, on any error
     elapsed = time.perf_counter() - start
     TIMINGS[path.name] = elapsed
+    probe = "".join(out.get("text", "") for out in nb.cells.pop().outputs)
+    if match := re.search(r"kernel cpu seconds ([0-9.]+)", probe):
+        KERNEL_CPU[path.name] = float(match.group(1))
     print(f"notebook run time: {path.name}: {elapsed:.1f} s")
     assert figures(nb) > 0, f"{path.name} drew no figure"
     # A cell that embeds the app must show it as a widget, not only run without error.
@@ -154,3 +169,34 @@ def test_notebook_runs_top_to_bottom(path):
         if cell.cell_type == "code" and ("Page()" in cell.source or "teach.panel(" in cell.source):
             kinds = [key for out in cell.outputs for key in out.get("data", {})]
             assert "application/vnd.jupyter.widget-view+json" in kinds, (path.name, kinds)
+
+
+SETTING = re.compile(r"^[A-Z][A-Z0-9_]* = [^#]+?(\s+#.*)?$")
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=IDS)
+def test_notebook_needs_no_code(path):
+    """What a student changes is a slider (a panel) or a value in the one ✏️ Settings cell of plain
+    `NAME = value` lines; every other code cell is folded; things to try and exercises name only
+    settings that exist; a "For those who code" section is kept."""
+    nb = nbformat.read(path, as_version=4)
+    markdown = "\n".join(c.source for c in nb.cells if c.cell_type == "markdown")
+    assert "## For those who code" in markdown, path.name
+    code = [c for c in nb.cells if c.cell_type == "code"]
+    if any("teach.panel(" in c.source for c in code):
+        return  # a notebook of panels: the sliders are the settings
+    visible = [i for i, c in enumerate(nb.cells)
+               if c.cell_type == "code" and not c.metadata.get("jupyter", {}).get("source_hidden")]
+    assert len(visible) == 1, f"{path.name}: code cells {visible} are open; only the ✏️ Settings cell may be"
+    settings = nb.cells[visible[0]]
+    assert "✏️ Settings" in nb.cells[visible[0] - 1].source, f"{path.name}: the open cell is not under ✏️ Settings"
+    lines = [line for line in settings.source.splitlines() if line.strip() and not line.lstrip().startswith("#")]
+    odd = [line for line in lines if not SETTING.match(line)]
+    assert not odd, f"{path.name}: the settings cell holds more than `NAME = value` lines: {odd}"
+    names = {line.split(" = ")[0] for line in lines}
+    rest = "\n".join(c.source for c in code if c is not settings)
+    unused = {name for name in names if not re.search(rf"\b{name}\b", rest)}
+    assert not unused, f"{path.name}: settings no code cell uses: {unused}"
+    tail = markdown[markdown.index("## Things to try"):]
+    unknown = set(re.findall(r"`([A-Z][A-Z0-9_]*) = ", tail)) - names
+    assert not unknown, f"{path.name}: things to try name settings that do not exist: {unknown}"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from pathlib import Path
 
 import matplotlib
 
@@ -107,3 +108,177 @@ def test_crisis_scenario_moves_the_crisis_and_no_crisis_has_no_quality_event():
     usual = moved.params.brand("ours")["quality"]
     assert teach.crisis_scenario(population=200, crisis_quality=usual).params.events == []
     assert moved.params["population.size"] == 200
+
+
+# --- the figure rulebook (issue 11, "Figures in the docs and notebooks") ------------------------------
+# Every axis labelled with its unit; colours from the Okabe-Ito palette of sim.plots (colour-blind safe)
+# or neutral greys, one colour per meaning; market share (and any share of consumers) in percent; legends
+# that do not cover the data. Checked on the Figure objects every sim.teach figure function draws.
+
+from matplotlib.colors import to_hex  # noqa: E402
+from matplotlib.lines import Line2D  # noqa: E402
+
+from sim.plots import BRAND_COLOURS, NEGATIVE_COLOUR, POSITIVE_COLOUR  # noqa: E402
+
+ALLOWED = {to_hex(c) for c in (*BRAND_COLOURS, POSITIVE_COLOUR, NEGATIVE_COLOUR, *teach.NEUTRAL_COLOURS)}
+
+
+def _colours(ax) -> set[str]:
+    found = {to_hex(line.get_color()) for line in ax.get_lines()}
+    found |= {to_hex(line.get_markerfacecolor()) for line in ax.get_lines()
+              if line.get_marker() not in (None, "None", "") and line.get_markerfacecolor() not in ("none", "None")}
+    for collection in ax.collections:
+        for colours in (collection.get_facecolor(), collection.get_edgecolor()):
+            found |= {to_hex(c) for c in np.atleast_2d(colours) if len(c) and c[3] > 0}
+    for patch in ax.patches:
+        if patch.get_fill():
+            found.add(to_hex(patch.get_facecolor()))
+        elif patch.get_edgecolor()[3] > 0:
+            found.add(to_hex(patch.get_edgecolor()))
+    return found
+
+
+def _labelled(axis) -> bool:
+    """A label, or categorical tick labels (the names of what is drawn) in its place."""
+    if axis.get_label_text().strip():
+        return True
+    texts = [t.get_text() for t in axis.get_ticklabels() if t.get_text()]
+    return bool(texts) and not any(t.replace("−", "-").replace(".", "").lstrip("-").isdigit() for t in texts)
+
+
+def _covered(ax) -> float:
+    """Share of the data points drawn as lines that lie under the axes' legend (0 without a legend)."""
+    legend = ax.get_legend()
+    if legend is None:
+        return 0.0
+    box = legend.get_window_extent()
+    points = [ax.transData.transform(np.column_stack([line.get_xdata(orig=False), line.get_ydata(orig=False)]))
+              for line in ax.get_lines() if len(line.get_xdata()) > 1 and line.get_label() not in ("", None)]
+    points = [p[np.isfinite(p).all(axis=1)] for p in points]
+    total = sum(len(p) for p in points)
+    inside = sum(int(((p[:, 0] > box.x0) & (p[:, 0] < box.x1) & (p[:, 1] > box.y0) & (p[:, 1] < box.y1)).sum())
+                 for p in points)
+    return inside / total if total else 0.0
+
+
+def check_rulebook(fig, name: str) -> None:
+    fig.canvas.draw()
+    for ax in fig.axes:
+        if not ax.get_visible() or not (ax.get_lines() or ax.collections or ax.patches):
+            continue
+        where = f"{name}: axes {ax.get_title()!r}"
+        shared = any(other is not ax and ax.get_shared_x_axes().joined(ax, other) and other.get_xlabel()
+                     for other in fig.axes)   # a column of panels labels only its bottom axis
+        assert _labelled(ax.xaxis) or shared, f"{where}: no x label"
+        assert _labelled(ax.yaxis), f"{where}: no y label"
+        stray = _colours(ax) - ALLOWED
+        assert not stray, f"{where}: colours outside the palette: {sorted(stray)}"
+        text = (ax.get_ylabel() + " " + ax.get_title()).lower()
+        if "market share" in text or "who know the brand" in text:
+            assert "%" in ax.get_ylabel(), f"{where}: a share not labelled in percent: {ax.get_ylabel()!r}"
+            assert ax.get_ylim()[1] > 1.5, f"{where}: a share drawn as a fraction (y up to {ax.get_ylim()[1]})"
+        assert _covered(ax) <= 0.05, f"{where}: the legend covers {_covered(ax):.0%} of the data points"
+
+
+def figures_of(call) -> list:
+    """The figures a sim.teach function draws (it calls plt.show, a no-op under Agg, and leaves them open)."""
+    before = set(plt.get_fignums())
+    call()
+    new = [plt.figure(n) for n in plt.get_fignums() if n not in before]
+    assert new, "no figure drawn"
+    return new
+
+
+SMALL_CRISIS = dict(population=200, start=20, fix=40, changes={"steps": 70, "market.burn_in_days": 30})
+
+
+@pytest.fixture(scope="module")
+def crisis():
+    return teach.crisis_runs(seeds=range(2), arms={"better service": {"brands.ours.service_recovery": 0.9}}, **SMALL_CRISIS)
+
+
+FIGURES = {
+    "loud_minority_figure": lambda: teach.loud_minority_figure(0.2, 3.0),
+    "conversation": lambda: teach.conversation(population=150),
+    "weak_brand_figure": lambda: teach.weak_brand_figure(population=150),
+    "weak_brand_seeds": lambda: teach.weak_brand_seeds(seeds=range(2), population=150),
+    "attention_figure": lambda: teach.attention_figure(teach.phone_and_attention(population=200)),
+    "launch_figure": lambda: teach.launch_figure(teach.launch_runs(seeds=range(2), days=30, population=150)),
+    "posterior_figure": lambda: teach.posterior_figure(
+        pd.DataFrame({"brands.ours.quality": [0.7, 0.75, 0.8], "weight": [0.2, 0.5, 0.3]}),
+        {"brands.ours.quality": (0.4, 0.95)}, {"brands.ours.quality": 0.75}),
+    "fit_figure": lambda: teach.fit_figure(pd.DataFrame({
+        "series": ["purchases"] * 6 + ["market_share"] * 6, "brand": ["ours"] * 12, "period": list(range(6)) * 2,
+        "observed": [10, 12, 11, 13, 12, 14, .4, .42, .41, .43, .45, .44],
+        "q05": [8] * 6 + [.35] * 6, "q25": [9] * 6 + [.38] * 6, "median": [11] * 6 + [.42] * 6,
+        "q75": [13] * 6 + [.45] * 6, "q95": [15] * 6 + [.5] * 6, "window": ["fit"] * 4 + ["holdout"] * 2 + ["fit"] * 6})),
+}
+
+
+@pytest.mark.parametrize("name", sorted(FIGURES))
+def test_teach_figures_follow_the_rulebook(name):
+    for fig in figures_of(FIGURES[name]):
+        check_rulebook(fig, name)
+        plt.close(fig)
+
+
+@pytest.mark.parametrize("name", ["crisis_figure", "lever_figure"])
+def test_crisis_figures_follow_the_rulebook(name, crisis):
+    for fig in figures_of(lambda: getattr(teach, name)(crisis, start=20, fix=40)):
+        check_rulebook(fig, name)
+        plt.close(fig)
+
+
+def test_the_rulebook_check_catches_a_default_colour_a_missing_label_and_a_share_as_a_fraction():
+    fig, ax = plt.subplots()
+    ax.plot([0, 1], [0.2, 0.4])            # matplotlib's default blue, no labels
+    with pytest.raises(AssertionError, match="no x label"):
+        check_rulebook(fig, "bad")
+    ax.set_xlabel("day")
+    with pytest.raises(AssertionError, match="no y label"):
+        check_rulebook(fig, "bad")
+    ax.set_ylabel("market share (%)")
+    with pytest.raises(AssertionError, match="colours outside the palette"):
+        check_rulebook(fig, "bad")
+    ax.get_lines()[0].set_color(BRAND_COLOURS[0])
+    with pytest.raises(AssertionError, match="drawn as a fraction"):
+        check_rulebook(fig, "bad")
+    ax.set_ylim(0, 100)
+    check_rulebook(fig, "good")
+    ax.add_line(Line2D([0, 1], [50, 60], color=BRAND_COLOURS[1], label="theirs"))
+    ax.legend(loc="center", fontsize=40, markerscale=10, handlelength=20)   # a legend over the middle
+    ax.get_lines()[0].set_label("ours")
+    ax.get_lines()[0].set_data(np.linspace(0, 1, 50), np.linspace(40, 60, 50))
+    with pytest.raises(AssertionError, match="legend covers"):
+        check_rulebook(fig, "bad")
+    plt.close(fig)
+
+
+# --- notebook 8: the shipped calibration is the one the notebook's defaults would make ----------------
+
+SHIPPED = Path(__file__).resolve().parent.parent / "scenarios" / "calibrations" / teach.SHIPPED_CALIBRATION
+
+
+def test_the_shipped_calibration_matches_notebook_8s_default_data_and_spec(tmp_path):
+    """Notebook 8 loads this result instead of calibrating (4-5 minutes); if the model or the helpers
+    change the data or the spec, rerun scenarios/calibrations/make_notebook08.py."""
+    from sim.calibrate import load_spec
+    from sim.calibrate.synthetic import write_tidy
+
+    rerun = "rerun `python scenarios/calibrations/make_notebook08.py`"
+    write_tidy(teach.calibration_data(), tmp_path / "data.csv")
+    assert (tmp_path / "data.csv").read_bytes() == (SHIPPED / "data.csv").read_bytes(), \
+        f"notebook 8's data changed since the shipped calibration was made: {rerun}"
+    assert teach.calibration_spec() == (SHIPPED / "spec.toml").read_text(encoding="utf-8"), \
+        f"notebook 8's spec changed since the shipped calibration was made: {rerun}"
+    spec = load_spec(SHIPPED / "spec.toml")
+    result = teach.load_calibration(SHIPPED)
+    assert list(result.posterior.columns) == [*spec.parameters, "weight"]
+    assert result.posterior["weight"].sum() == pytest.approx(1.0)
+    for key, prior in spec.parameters.items():   # every particle inside its prior
+        low, high = prior.support()
+        assert result.posterior[key].between(low, high).all()
+    assert set(result.table["parameter"]) == set(spec.parameters)
+    assert 1 <= result.generations <= spec.budget["generations"] and result.simulations > 0
+    assert sim.load(SHIPPED / "calibrated.toml").params.brand("ours")["quality"] == pytest.approx(
+        float(result.table.set_index("parameter").loc["brands.ours.quality", "median"]), abs=1e-4)
