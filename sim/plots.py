@@ -20,7 +20,9 @@ from matplotlib.ticker import PercentFormatter
 
 from .record import STAGE_COLUMNS
 
-STAGE_COLOURS = ["#d9d9d9", "#fdd0a2", "#9ecae1", "#3182bd", "#a1d99b", "#fc9272"]
+# The journey's stages in order: grey for the dormant, then light tints of the Okabe-Ito colours, told
+# apart by colour-blind readers too (no light green against pink, as before).
+STAGE_COLOURS = ["#d9d9d9", "#f6ee8f", "#a6d8f5", "#0072B2", "#f2c66d", "#e3a6c9"]
 STAGE_LABELS = ["dormant", "stimulus", "ZMOT", "FMOT", "SMOT", "UMOT"]
 CONVERSATION_WINDOW = 7  # days in the mean of the word-of-mouth chart
 
