@@ -19,6 +19,8 @@ from pathlib import Path
 
 import pytest
 
+from sim.plots import brand_colour
+
 playwright = pytest.importorskip("playwright.sync_api")
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -205,6 +207,11 @@ def test_a_class_plays_a_round_and_a_restart_resumes_it(browser, tmp_path):
         teacher.click("#whatif")
         teacher.wait_for_selector("#whatif-result", timeout=WAIT_MS)
         assert "without that decision" in teacher.locator("#whatif-result").inner_text()
+        # bravo's what-if is drawn in bravo's own colour, money in the scenario's currency ("units")
+        assert teacher_ctx.request.get(server.url + "/teacher/whatif?team=bravo&round=1").status == 200
+        svg = teacher_ctx.request.get(server.url + "/teacher/whatif.svg?team=bravo&round=1").text().lower()
+        assert brand_colour(1).lower() in svg
+        assert "(units)" in svg
 
         # The debrief: a team's decisions against its outcomes, round by round.
         teacher.goto(server.url + "/teacher/debrief/alpha")

@@ -40,7 +40,8 @@ def _rounds(ax, days_per_round: int, played: int) -> None:
         ax.axvline(k * days_per_round, color="#bbb", lw=0.8, ls=":")
 
 
-def team_chart(money: pd.DataFrame, team: str, index: int, days_per_round: int, played: int) -> bytes:
+def team_chart(money: pd.DataFrame, team: str, index: int, days_per_round: int, played: int,
+               currency: str = CURRENCY) -> bytes:
     """One team's own market: its market share (28 days) by day and its profit, added up.
 
     Written as SVG by hand (a few milliseconds), not with matplotlib (a fifth of a second): every team's
@@ -49,7 +50,7 @@ def team_chart(money: pd.DataFrame, team: str, index: int, days_per_round: int, 
     x = days["step"].to_numpy(dtype=float)
     colour = brand_color(index)
     panels = [("Your market share, % (last 28 days)", 100 * days[f"market_share_{team}"].to_numpy(dtype=float)),
-              ("Your profit so far", days[f"profit_{team}"].cumsum().to_numpy(dtype=float))]
+              (f"Your profit so far ({currency})", days[f"profit_{team}"].cumsum().to_numpy(dtype=float))]
     width, height, pad_l, pad_r, pad_t, pad_b = 360, 200, 52, 10, 22, 26
     parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{2 * width}" height="{height}" '
              f'viewBox="0 0 {2 * width} {height}" font-family="sans-serif" font-size="11">']
@@ -110,8 +111,9 @@ def board_figure(money: pd.DataFrame, brands: list[str], days_per_round: int, pl
     return fig
 
 
-def board_chart(money: pd.DataFrame, brands: list[str], days_per_round: int, played: int) -> bytes:
-    return _svg(board_figure(money, brands, days_per_round, played))
+def board_chart(money: pd.DataFrame, brands: list[str], days_per_round: int, played: int,
+                currency: str = CURRENCY) -> bytes:
+    return _svg(board_figure(money, brands, days_per_round, played, currency))
 
 
 def debrief_figure(decisions: list[dict[str, float]], outcomes: list[dict], team: str, index: int,
@@ -142,8 +144,9 @@ def debrief_figure(decisions: list[dict[str, float]], outcomes: list[dict], team
     return fig
 
 
-def debrief_chart(decisions: list[dict[str, float]], outcomes: list[dict], team: str, index: int) -> bytes:
-    return _svg(debrief_figure(decisions, outcomes, team, index))
+def debrief_chart(decisions: list[dict[str, float]], outcomes: list[dict], team: str, index: int,
+                  currency: str = CURRENCY) -> bytes:
+    return _svg(debrief_figure(decisions, outcomes, team, index, currency))
 
 
 def whatif_figure(actual: pd.DataFrame, whatif: pd.DataFrame, team: str, round_number: int,
@@ -175,6 +178,6 @@ def whatif_figure(actual: pd.DataFrame, whatif: pd.DataFrame, team: str, round_n
 
 
 def whatif_chart(actual: pd.DataFrame, whatif: pd.DataFrame, team: str, round_number: int,
-                 days_per_round: int, played: int, index: int = 0) -> bytes:
+                 days_per_round: int, played: int, index: int = 0, currency: str = CURRENCY) -> bytes:
     """Profit so far and market share, as played and with one decision reverted (same random seed)."""
-    return _svg(whatif_figure(actual, whatif, team, round_number, days_per_round, played, index))
+    return _svg(whatif_figure(actual, whatif, team, round_number, days_per_round, played, index, currency))

@@ -23,6 +23,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 
+from .. import economics
 from . import charts
 from .game import LEVER_LABELS, LEVERS, PRICE_RANGE, RIVAL, Game, GameError, stories
 
@@ -183,6 +184,8 @@ def make_app(game: Game) -> Starlette:
     def brand_index(team: str) -> int:
         return game.config.teams.index(team)
 
+    unit = economics.currency(game.config.scenario().params)  # the scenario's currency, or "units"
+
     def start_advance() -> bool:
         if not game.begin_advance():
             return False
@@ -326,7 +329,7 @@ def make_app(game: Game) -> Starlette:
         if refused:
             return refused
         return await svg(("team", team, game.round), lambda: charts.team_chart(
-            game.money, team, brand_index(team), game.config.days_per_round, game.round))
+            game.money, team, brand_index(team), game.config.days_per_round, game.round, unit))
 
     async def svg(key, draw) -> Response:
         """A chart, drawn once per round in a worker thread (the event loop keeps answering the others)."""
@@ -468,7 +471,7 @@ def make_app(game: Game) -> Starlette:
         if refused := teacher_guard(request):
             return refused
         return await svg(("board", game.round), lambda: charts.board_chart(
-            game.money, [*game.config.teams, RIVAL], game.config.days_per_round, game.round))
+            game.money, [*game.config.teams, RIVAL], game.config.days_per_round, game.round, currency=unit))
 
     async def teacher_debrief(request: Request):
         if refused := teacher_guard(request):
@@ -500,7 +503,7 @@ def make_app(game: Game) -> Starlette:
         if team not in game.config.teams:
             return Response(status_code=404)
         return await svg(("debrief", team, game.round), lambda: charts.debrief_chart(
-            _levers_by_round(team), [o[team] for o in game.outcomes], team, brand_index(team)))
+            _levers_by_round(team), [o[team] for o in game.outcomes], team, brand_index(team), currency=unit))
 
     async def teacher_whatif(request: Request):
         if refused := teacher_guard(request):
@@ -517,7 +520,8 @@ def make_app(game: Game) -> Starlette:
         key = ("whatif", team, round_number, game.round)
         if key not in svg_cache:
             svg_cache[key] = charts.whatif_chart(result["money_actual"], result["money_whatif"], team,
-                                                 round_number, game.config.days_per_round, game.round)
+                                                 round_number, game.config.days_per_round, game.round,
+                                                 brand_index(team), currency=unit)
         changed = ", ".join(f"{x} {_fmt(v)}" for x, v in result["decision"].items()) or "nothing (no submission)"
         body = (f"<p><a href='/teacher'>back</a></p><h1>What if {e(team)} had not changed its levers in round "
                 f"{round_number}?</h1><p>Its decision that round: {e(changed)}. The same random seed, every other "
