@@ -8,7 +8,7 @@ import psutil
 import pytest
 
 import sim
-from sim.app import decide
+from sim.app import charts, decide
 from sim.app.state import Session
 from sim.decide.compare import compare_replicated
 from sim.params import ScenarioError
@@ -68,6 +68,17 @@ def test_the_apps_replicated_what_if_is_sim_compare_on_the_same_paired_seeds():
     assert [line["kpi"] for line in cards[0]["lines"]] == ["profit", "share", "sentiment"]
     assert cards[0]["lines"][0]["text"].startswith("effect on profit: ")
     assert " pp (95 % interval " in cards[0]["lines"][1]["text"]
+    # The headline chart: each arm's mean sentiment over the seeds, with its 90 % band.
+    figure = charts.headline_bands(ours)
+    ax = figure.axes[0]
+    assert "mean of 3 random seeds, 90 % band" in ax.get_title()
+    assert [line.get_label() for line in ax.get_lines()[:2]] == ["scenario: mean", "what-if: mean"]
+    scenario = ours.daily[ours.daily["arm"] == "scenario"].pivot(index="step", columns="replicate",
+                                                                 values="sentiment_ours")
+    assert ax.get_lines()[0].get_ydata() == pytest.approx(scenario.mean(axis=1).to_numpy())
+    band = ax.collections[0].get_paths()[0].vertices[:, 1]  # the band's outline: its lows, then its highs
+    assert band.min() == pytest.approx(scenario.quantile(0.05, axis=1).min())
+    assert band.max() == pytest.approx(scenario.quantile(0.95, axis=1).max())
     html = decide.report_html(ours).decode()
     assert "Headline effects" in html and "what-if" in html
 

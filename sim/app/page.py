@@ -725,13 +725,20 @@ def _changes(changes: dict[str, Any]) -> str:
 
 @solara.component
 def EffectCards(what_if, seconds: float):
-    """The headline of a replicated what-if: a card per variant, the band chart, the report."""
-    from . import decide
+    """The headline of a replicated what-if: the band chart, a card per variant, the details, the report."""
+    from . import charts, decide
 
     cards = solara.use_memo(lambda: decide.headline(what_if), [what_if])
     image = solara.use_memo(lambda: _png(what_if.figure()), [what_if])
+    bands = solara.use_memo(lambda: _png(charts.headline_bands(what_if, what_if.scenario.name)), [what_if])
     n = len(what_if.seeds)
     p = what_if.scenario.params
+    # The headline: what to decide on is the mean over the seeds and its band, not one history.
+    with solara.Div(classes=["momentsim-chart", "momentsim-chart-headline-bands"]):
+        solara.Image(bands, format="png")
+    solara.Text(f"Headline: mean of {n} random seeds, 90 % band (the middle 90 % of runs) for each arm. "
+                "The live charts below are one seed: a demonstration of one possible history.",
+                classes=["momentsim-bands-caption"], style={"font-size": "0.85rem", "color": "#555"})
     solara.Text(f"{what_if.scenario.name}: {n} paired replicates a variant, {p['steps']} days, "
                 f"{p['population.size']:,} consumers, brand {what_if.brand}, money in {what_if.currency}; "
                 f"{len(what_if.values)} runs in {seconds:.1f} s.", classes=["momentsim-compare-done"],
@@ -921,6 +928,9 @@ def Dashboard(session: Session, hub: Hub, draw):
     with solara.Row(style={"flex-wrap": "wrap", "gap": "8px"}):
         for kpi in frame.kpis:
             KpiCard(kpi)
+    solara.Text("One seed: a demonstration of one possible history. To decide, compare with replicates "
+                "above (mean of N random seeds, 90 % band).", classes=["momentsim-one-seed"],
+                style={"font-size": "0.85rem", "color": "#555"})
     Chart(frame, "sentiment", "headline")
     with solara.Div(classes=["momentsim-grid"]):
         Chart(frame, "funnel")
