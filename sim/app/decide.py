@@ -24,7 +24,7 @@ import sqlite3
 import tempfile
 import threading
 import time
-from concurrent.futures import Executor
+from concurrent.futures import Executor, Future, InvalidStateError
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
@@ -151,6 +151,7 @@ class Job:
         if not self.running:
             return False
         self.cancelled = True
+        self.seconds = time.perf_counter() - self.started
         if self.stopper is not None:
             self.stopper()
         return True
@@ -172,7 +173,8 @@ def _background(job: Job, work: Callable[[], Any], on_done: Callable[[Job], None
         except Exception as exc:  # shown on the page; the page itself stays up
             job.error = "" if job.cancelled else f"{type(exc).__name__}: {exc}"
         finally:
-            job.seconds = time.perf_counter() - job.started
+            if not job.cancelled:  # a cancelled job's time is the time to its cancel
+                job.seconds = time.perf_counter() - job.started
             if on_done is not None:
                 on_done(job)
 
@@ -184,28 +186,57 @@ def _background(job: Job, work: Callable[[], Any], on_done: Callable[[Job], None
 # --- replicated what-ifs ---------------------------------------------------------------------------
 
 
+def _give_up(future: Future) -> None:
+    """Cancel ``future`` and wake whoever waits on it (Future.cancel alone wakes no ``wait``)."""
+    if future.cancel():
+        try:
+            future.set_running_or_notify_cancel()
+        except RuntimeError:
+            pass  # notified already
+
+
+def _follow(outer: Future, inner: Future) -> None:
+    """``outer`` takes the outcome of ``inner`` (unless it was given up)."""
+    if inner.cancelled():
+        _give_up(outer)
+        return
+    try:
+        error = inner.exception()
+        if error is not None:
+            outer.set_exception(error)
+        else:
+            outer.set_result(inner.result())
+    except InvalidStateError:
+        pass  # given up already
+
+
 class _JobPool(Executor):
     """A job's view of a pool: what it submits is tracked, so that cancelling drops its pending runs
-    (and, when no other job shares the app's pool, ends the worker processes running its runs)."""
+    (and, when no other job shares the app's pool, ends the worker processes running its runs).
+
+    The job waits on futures of its own, each following the pool's: cancelling marks them cancelled
+    at once, so the job's thread wakes now, not when the pool next hands out work."""
 
     def __init__(self, pool: Executor, job: Job):
         self.pool, self.job = pool, job
         self._max_workers = getattr(pool, "_max_workers", None) or os.cpu_count() or 1
-        self._futures: list = []
+        self._futures: list[tuple[Future, Future]] = []
         self._lock = threading.Lock()
 
     def submit(self, fn, /, *args, **kwargs):
         with self._lock:
             if self.job.cancelled:
                 raise Cancelled("cancelled")
-            future = self.pool.submit(fn, *args, **kwargs)
-            self._futures.append(future)
-            return future
+            inner, outer = self.pool.submit(fn, *args, **kwargs), Future()
+            inner.add_done_callback(lambda done: _follow(outer, done))
+            self._futures.append((inner, outer))
+            return outer
 
     def drop(self) -> None:
         with self._lock:
-            for future in self._futures:
-                future.cancel()  # those not started yet; waiting for them ends at once
+            for inner, outer in self._futures:
+                inner.cancel()  # those not started yet
+                _give_up(outer)
         shared = self.pool is _pool
         with _pool_lock:
             _pool_users.discard(self.job)

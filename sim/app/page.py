@@ -699,8 +699,8 @@ def job_shown(job, message: str, running: bool, kind: str, progress: Callable[[]
                           small=True, color="error", classes=[f"momentsim-{kind}-cancel"])
         return False
     if job.cancelled:
-        solara.Info(f"Cancelled after {job.seconds:.0f} s: its worker processes were stopped and nothing it "
-                    f"had found is shown. You can start again.", dense=True, classes=[f"momentsim-{kind}-cancelled"])
+        solara.Info(f"Cancelled after {job.seconds:.0f} s: its work was dropped and nothing it had found is "
+                    f"shown. You can start again.", dense=True, classes=[f"momentsim-{kind}-cancelled"])
         return False
     if job.error:
         solara.Error(f"{failed}: {job.error}", classes=[f"momentsim-{kind}-error"])
