@@ -214,7 +214,8 @@ def headline_bands(what_if, title: str = "") -> Figure:
         ax.fill_between(runs.index, runs.quantile(lo, axis=1), runs.quantile(hi, axis=1), color=colour,
                         alpha=0.2, linewidth=0)
         style = BASE_STYLE if i == 0 else CHANGED_STYLE
-        ax.plot(runs.index, runs.mean(axis=1), color=colour, label=f"{arm}: mean", **style)
+        ax.plot(runs.index, runs.mean(axis=1), color=colour, label=f"{arm}: mean", zorder=3 if i == 0 else 2,
+                **style)  # the scenario on top: dashed, it shows where an arm runs along it
     ax.axhline(0.0, color="grey", linewidth=0.8)
     ax.set_ylabel(f"sentiment of {what_if.brand}\n(mean attitude of the aware)")
     heading = f"Brand sentiment of {what_if.brand}: mean of {n} random seeds, {BAND * 100:.0f} % band"

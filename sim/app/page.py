@@ -822,7 +822,7 @@ def BudgetPlanner(session: Session, hub: Hub):
                 with solara.Div(style={"width": "100px"}):
                     solara.InputText("replicates", value=replicates, on_value=set_replicates,
                                      continuous_update=True, classes=["momentsim-plan-replicates"])
-                with solara.Div(style={"width": "260px"}):
+                with solara.Div(style={"width": "300px"}):
                     solara.Select("objective: maximise", values=list(OBJECTIVES), value=objective,
                                   on_value=set_objective, dense=True, classes=["momentsim-plan-objective"])
                 if OBJECTIVE_KEYS.get(objective) == "sentiment":
