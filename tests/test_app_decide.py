@@ -136,7 +136,7 @@ def test_the_budget_planner_runs_a_small_study_of_the_set_up_and_refuses_a_bad_b
     assert bad.error == "budget planner: budget: expected a number >= 0, found -5.0"
 
 
-def gone(pids) -> list[int]:
+def alive(pids) -> list[int]:
     """The processes of ``pids`` still alive (a zombie is not)."""
     alive = []
     for pid in pids:
@@ -171,7 +171,7 @@ def test_a_cancelled_what_if_ends_its_worker_processes_and_the_next_one_runs():
     job.wait(30)
     assert not job.thread.is_alive()
     assert job.result is None and job.error == ""  # nothing half-done is shown
-    assert until(lambda: not gone(workers), 10), f"worker processes left: {gone(workers)}"
+    assert until(lambda: not alive(workers), 10), f"worker processes left: {alive(workers)}"
     assert not job.cancel()  # once is enough
     small_session = small()
     small_session.set_value("brands.ours.price", "8")
@@ -192,7 +192,7 @@ def test_a_cancelled_budget_plan_ends_its_process_group_and_the_next_plan_runs()
     assert job.cancel()
     job.wait(30)
     assert not job.thread.is_alive() and job.result is None and job.error == ""
-    assert until(lambda: not gone(started), 10), f"planner processes left: {gone(started)}"
+    assert until(lambda: not alive(started), 10), f"planner processes left: {alive(started)}"
     assert not decide._planners
     # The next plan runs (here with another objective: sentiment, above a profit floor).
     job = small().plan_budget(decide.PlanRequest("ours", objective="sentiment", profit_floor=-1e9,
@@ -237,3 +237,25 @@ def test_the_planners_messages_are_the_command_lines(key, value, tmp_path):
     assert str(panel.value) == str(cli.value).replace(f"{spec}: ", "budget planner: ")
     assert str(panel.value).startswith(f"budget planner: {key}: expected ")
 
+
+
+def test_cancelling_one_tabs_what_if_spares_another_tabs_on_the_shared_pool():
+    """Two sessions share the app's worker processes: cancelling one drops its pending runs only; the
+    workers stay (the other's runs are on them) and the other what-if completes with its own figures."""
+    one = Session(sim.scenario.loads(SMALL.replace("steps = 20", "steps = 400"), name="one"))
+    one.set_value("brands.ours.price", "8")
+    other = small()
+    other.set_value("brands.ours.price", "8")
+    first = one.compare_replicated(8)
+    second = other.compare_replicated(2)
+    assert until(lambda: decide._pool is not None and len(decide._pool._processes or {}) > 0)
+    shared = decide._pool
+    assert first.cancel()
+    first.wait(10)
+    assert not first.thread.is_alive() and first.result is None and first.error == ""
+    second.wait(300)
+    assert not second.error and second.done == 4
+    assert decide._pool is shared and alive(list(shared._processes))  # the workers were kept
+    cli = compare_replicated(other.base_scenario, {"what-if": {"brands.ours.price": 8}}, replicates=2,
+                             executor=decide.pool())
+    pd.testing.assert_frame_equal(second.result.values, cli.values)
