@@ -49,6 +49,7 @@ _pool = None
 _pool_lock = threading.Lock()
 _pool_users: set["Job"] = set()  # the jobs running on the shared pool now (a cancel spares their runs)
 _planners: set[Any] = set()      # the planner processes running now (killed when the app exits)
+_planners_lock = threading.Lock()
 
 
 def pool():
@@ -447,7 +448,7 @@ def _optimise_apart(job: Job, spec: Spec, out: Path, write: bool) -> Optimisatio
     context = multiprocessing.get_context("forkserver")
     receive, send = context.Pipe(duplex=False)
     process = context.Process(target=_plan_child, args=(send, spec, out, write), name="momentsim-plan")
-    with _pool_lock:
+    with _planners_lock:  # a cancel either comes first or finds the process to kill
         if job.cancelled:
             raise Cancelled("cancelled")
         process.start()
