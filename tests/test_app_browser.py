@@ -72,12 +72,18 @@ def ui_server(log: Path, library: Path, env: dict | None = None):
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory, library):
-    """The app's server for the module's pages: its address."""
+def server_process(tmp_path_factory, library):
+    """The app's server for the module's pages: (its address, its process id)."""
     log = tmp_path_factory.mktemp("ui") / "server.log"
-    with ui_server(log, library) as (url, _):
+    with ui_server(log, library) as (url, process):
         assert f"momentsim app: {url[:-1]}" in log.read_text()
-        yield url
+        yield url, process.pid
+
+
+@pytest.fixture(scope="module")
+def server(server_process):
+    """The module's server: its address."""
+    return server_process[0]
 
 
 @pytest.fixture(scope="module")
@@ -549,6 +555,10 @@ def test_up_to_four_variants_are_compared_on_paired_replicates_with_intervals_an
         assert text.count("clear: the 95 % interval") + text.count("no difference: every replicate") == 3
     assert "2 paired replicates" in page.inner_text(".momentsim-compare-done")
     assert page.locator(".momentsim-chart-bands img").count() == 1
+    # The headline: each arm's mean with its 90 % band; the live chart is labelled a one-seed demonstration.
+    assert page.locator(".momentsim-chart-headline-bands img").count() == 1
+    assert "Headline: mean of 2 random seeds, 90 % band" in page.inner_text(".momentsim-bands-caption")
+    assert "One seed: a demonstration" in page.inner_text(".momentsim-one-seed")
     shot(page, "15-replicated-what-if")
     with page.expect_download(timeout=WAIT_MS) as download:
         page.click(".momentsim-report >> text=Download the report")
@@ -576,6 +586,70 @@ def test_the_budget_planner_shows_the_best_split_with_its_interval_against_the_c
     assert "Best minus current plan:" in text
     assert page.locator(".momentsim-chart-response img").count() == 1
     shot(page, "16-budget-planner")
+    assert page.problems.console == []
+
+
+def workers(pid: int) -> list[int]:
+    """The processes the app's forkserver started, alive (not zombies): its worker processes, and a
+    budget plan's process with everything that started. (``momentsim ui`` runs the app's server as
+    its child; the forkserver is a child of that.)"""
+    import psutil
+
+    found = set()
+    for process in psutil.Process(pid).children(recursive=True):
+        try:
+            if "multiprocessing.forkserver" in " ".join(process.cmdline()):
+                found.update(p.pid for p in process.children(recursive=True) if p.status() != psutil.STATUS_ZOMBIE)
+        except psutil.NoSuchProcess:
+            pass
+    return sorted(found)
+
+
+def until(condition, seconds: float = 30) -> bool:
+    deadline = time.monotonic() + seconds
+    while not condition() and time.monotonic() < deadline:
+        time.sleep(0.2)
+    return condition()
+
+
+def test_long_jobs_are_cancelled_leaving_no_worker_and_the_next_job_completes(page, server_process):
+    """A long replicated what-if and a long budget plan (for net sentiment above a profit floor) are
+    cancelled: each says so at once, no worker process is left, and a new what-if then completes."""
+    pid = server_process[1]
+    small_market(page, steps=5000)  # each run takes far longer than the test waits
+    set_field(page, "brands.ours.price", "8")
+    page.wait_for_selector(".momentsim-comparing")
+    page.fill(".momentsim-replicates input", "8")
+    page.click(".momentsim-compare")
+    page.wait_for_selector(".momentsim-compare-progress")
+    assert until(lambda: len(workers(pid)) >= 1), "no worker process started"
+    page.click(".momentsim-compare-cancel")
+    page.wait_for_selector(".momentsim-compare-cancelled")
+    assert "Cancelled after" in page.inner_text(".momentsim-compare-cancelled")
+    assert page.locator(".momentsim-compare-done").count() == 0
+    assert until(lambda: not workers(pid), 15), f"worker processes left: {workers(pid)}"
+
+    page.click("text=Budget planner")
+    page.fill(".momentsim-plan-trials input", "40")
+    page.click(".momentsim-plan-objective")
+    page.click(".v-menu__content >> text=net sentiment, with a profit floor")
+    page.fill(".momentsim-plan-floor input", "500")
+    page.click(".momentsim-plan")
+    # The choice reaches the job: the plan says what it maximises, checked as a spec file is.
+    page.wait_for_selector(".momentsim-plan-progress:has-text('Optimising net sentiment, profit floor 500 units')")
+    assert until(lambda: len(workers(pid)) >= 1), "no planner process started"
+    page.click(".momentsim-plan-cancel")
+    page.wait_for_selector(".momentsim-plan-cancelled")
+    assert until(lambda: not workers(pid), 15), f"planner processes left: {workers(pid)}"
+
+    set_field(page, "steps", "20")  # a short market: the next what-if completes quickly
+    page.wait_for_selector(".momentsim-day:has-text('Day 0 / 20')")
+    page.fill(".momentsim-replicates input", "2")
+    page.click(".momentsim-compare")
+    page.wait_for_selector(".momentsim-compare-done", timeout=120_000)
+    assert page.locator(".momentsim-compare-cancelled").count() == 0
+    assert page.locator(".momentsim-effect-card").count() == 1
+    shot(page, "17-cancelled-then-done")
     assert page.problems.console == []
 
 

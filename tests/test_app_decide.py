@@ -4,10 +4,11 @@ what-ifs on the app's worker pool, the headline wording, and the run state's sta
 import threading
 
 import pandas as pd
+import psutil
 import pytest
 
 import sim
-from sim.app import decide
+from sim.app import charts, decide
 from sim.app.state import Session
 from sim.decide.compare import compare_replicated
 from sim.params import ScenarioError
@@ -67,6 +68,17 @@ def test_the_apps_replicated_what_if_is_sim_compare_on_the_same_paired_seeds():
     assert [line["kpi"] for line in cards[0]["lines"]] == ["profit", "share", "sentiment"]
     assert cards[0]["lines"][0]["text"].startswith("effect on profit: ")
     assert " pp (95 % interval " in cards[0]["lines"][1]["text"]
+    # The headline chart: each arm's mean sentiment over the seeds, with its 90 % band.
+    figure = charts.headline_bands(ours)
+    ax = figure.axes[0]
+    assert "mean of 3 random seeds, 90 % band" in ax.get_title()
+    assert [line.get_label() for line in ax.get_lines()[:2]] == ["scenario: mean", "what-if: mean"]
+    scenario = ours.daily[ours.daily["arm"] == "scenario"].pivot(index="step", columns="replicate",
+                                                                 values="sentiment_ours")
+    assert ax.get_lines()[0].get_ydata() == pytest.approx(scenario.mean(axis=1).to_numpy())
+    band = ax.collections[0].get_paths()[0].vertices[:, 1]  # the band's outline: its lows, then its highs
+    assert band.min() == pytest.approx(scenario.quantile(0.05, axis=1).min())
+    assert band.max() == pytest.approx(scenario.quantile(0.95, axis=1).max())
     html = decide.report_html(ours).decode()
     assert "Headline effects" in html and "what-if" in html
 
@@ -121,4 +133,129 @@ def test_the_budget_planner_runs_a_small_study_of_the_set_up_and_refuses_a_bad_b
     assert summary["budget"] == "600 units per 30 days for ours"
     assert summary["best"].startswith("profit ") and "95 % interval" in summary["plan"]
     bad = session.plan_budget(decide.PlanRequest("ours", budget=-5.0, trials=2, replicates=2)).wait(60)
-    assert "budget: expected a number >= 0, found -5.0" in bad.error
+    assert bad.error == "budget planner: budget: expected a number >= 0, found -5.0"
+
+
+def alive(pids) -> list[int]:
+    """The processes of ``pids`` still alive (a zombie is not)."""
+    alive = []
+    for pid in pids:
+        try:
+            if psutil.Process(pid).status() != psutil.STATUS_ZOMBIE:
+                alive.append(pid)
+        except psutil.NoSuchProcess:
+            pass
+    return alive
+
+
+def until(condition, seconds: float = 60.0) -> bool:
+    event = threading.Event()
+    for _ in range(int(seconds / 0.1)):
+        if condition():
+            return True
+        event.wait(0.1)
+    return condition()
+
+
+LONG = SMALL.replace("steps = 20", "steps = 2000").replace("size = 200", "size = 1000")
+
+
+def test_a_cancelled_what_if_ends_its_worker_processes_and_the_next_one_runs():
+    session = Session(sim.scenario.loads(LONG, name="long"))
+    session.set_value("brands.ours.price", "8")
+    job = session.compare_replicated(8)  # 16 runs of 2,000 days: far longer than this test waits
+    assert until(lambda: decide._pool is not None and len(decide._pool._processes or {}) > 0)
+    workers = list(decide._pool._processes)
+    assert job.running and job.cancel()
+    assert not job.running and job.cancelled
+    job.wait(30)
+    assert not job.thread.is_alive()
+    assert job.result is None and job.error == ""  # nothing half-done is shown
+    assert until(lambda: not alive(workers), 10), f"worker processes left: {alive(workers)}"
+    assert not job.cancel()  # once is enough
+    small_session = small()
+    small_session.set_value("brands.ours.price", "8")
+    again = small_session.compare_replicated(2).wait(120)
+    assert not again.error and again.result is not None and again.done == 4
+
+
+def test_a_cancelled_budget_plan_ends_its_process_group_and_the_next_plan_runs():
+    """Cancel a long plan: its process and everything it started end; then a plan for net sentiment
+    above a profit floor runs, the floor reaching its spec and its summary."""
+    session = Session(sim.scenario.loads(LONG, name="long"))
+    job = session.plan_budget(decide.PlanRequest("ours", trials=40, replicates=2))
+    # Its process, the optimiser's forkserver and its worker processes.
+    assert until(lambda: len(decide._planners) == 1)
+    planner = next(iter(decide._planners))
+    assert until(lambda: len(psutil.Process(planner.pid).children(recursive=True)) >= 2)
+    started = [planner.pid, *(p.pid for p in psutil.Process(planner.pid).children(recursive=True))]
+    assert job.cancel()
+    job.wait(30)
+    assert not job.thread.is_alive() and job.result is None and job.error == ""
+    assert until(lambda: not alive(started), 10), f"planner processes left: {alive(started)}"
+    assert not decide._planners
+    # The next plan runs (here with another objective: sentiment, above a profit floor).
+    job = small().plan_budget(decide.PlanRequest("ours", objective="sentiment", profit_floor=-1e9,
+                                                 trials=2, replicates=2)).wait(300)
+    assert not job.error, job.error
+    assert len(job.result.trials) == 2 and job.done == 2
+    assert job.label == "net sentiment, profit floor -1,000,000,000 units"
+    spec = job.result.spec
+    assert (spec.objective, spec.profit_floor) == ("sentiment", -1e9)
+    summary = decide.plan_summary(job.result)
+    assert summary["best"].startswith("net sentiment ") and "floor -1,000,000,000 units" in summary["best"]
+    assert "no split tried reached the floor" not in summary["best"]
+    # The best plan is the best sentiment among the trials (the floor is below every plan's profit).
+    assert job.result.best["mean"] == pytest.approx(job.result.trials["mean"].max())
+
+
+@pytest.mark.parametrize("objective", ["npv", "share"])
+def test_the_planner_asks_for_each_objective_of_momentsim_optimise(objective, tmp_path):
+    spec = decide.plan_spec(small().base_scenario, decide.PlanRequest("ours", objective=objective), tmp_path)
+    assert spec.objective == objective and decide.objective_label(spec) == decide.OBJECTIVE_NAMES[objective]
+
+
+@pytest.mark.parametrize("key, value", [("objective", "margin"), ("profit_floor", "lots"),
+                                        ("profit_floor", float("nan"))])
+def test_the_planners_messages_are_the_command_lines(key, value, tmp_path):
+    """A bad objective or profit floor: the message `momentsim optimise` gives for the same spec file,
+    naming the panel instead of the file."""
+    import tomli_w
+
+    from sim.decide.optimise import load_spec
+
+    session = small()
+    request = decide.PlanRequest("ours", **{"objective": "sentiment", key: value})
+    with pytest.raises(ScenarioError) as panel:
+        decide.plan_spec(session.base_scenario, request, tmp_path / "panel")
+    (tmp_path / "scenario.toml").write_text(session.base_scenario.to_toml())
+    spec = tmp_path / "spec.toml"
+    spec.write_text(tomli_w.dumps({"scenario": "scenario.toml", "brand": "ours", "budget": 900.0,
+                                   "objective": "sentiment", "profit_floor": 0.0, key: value}))
+    with pytest.raises(ScenarioError) as cli:
+        load_spec(spec)
+    assert str(panel.value) == str(cli.value).replace(f"{spec}: ", "budget planner: ")
+    assert str(panel.value).startswith(f"budget planner: {key}: expected ")
+
+
+
+def test_cancelling_one_tabs_what_if_spares_another_tabs_on_the_shared_pool():
+    """Two sessions share the app's worker processes: cancelling one drops its pending runs only; the
+    workers stay (the other's runs are on them) and the other what-if completes with its own figures."""
+    one = Session(sim.scenario.loads(SMALL.replace("steps = 20", "steps = 400"), name="one"))
+    one.set_value("brands.ours.price", "8")
+    other = small()
+    other.set_value("brands.ours.price", "8")
+    first = one.compare_replicated(8)
+    second = other.compare_replicated(2)
+    assert until(lambda: decide._pool is not None and len(decide._pool._processes or {}) > 0)
+    shared = decide._pool
+    assert first.cancel()
+    first.wait(10)
+    assert not first.thread.is_alive() and first.result is None and first.error == ""
+    second.wait(300)
+    assert not second.error and second.done == 4
+    assert decide._pool is shared and alive(list(shared._processes))  # the workers were kept
+    cli = compare_replicated(other.base_scenario, {"what-if": {"brands.ours.price": 8}}, replicates=2,
+                             executor=decide.pool())
+    pd.testing.assert_frame_equal(second.result.values, cli.values)

@@ -195,3 +195,31 @@ def brand_kpis(table: pd.DataFrame, brand: str, base: pd.DataFrame | None = None
     if base is not None:
         kpis["scenario"] = figures(base)
     return kpis
+
+
+def headline_bands(what_if, title: str = "") -> Figure:
+    """The headline of a replicated what-if: the brand's sentiment day by day, each arm's mean over its
+    paired runs (random seeds) with the band of the middle 90 % of runs; the scenario dashed, as on the
+    live chart."""
+    from ..decide.compare import BAND
+
+    figure = Figure(figsize=(11, 4.6), layout="constrained")
+    ax = figure.subplots()
+    lo, hi = (1 - BAND) / 2, 1 - (1 - BAND) / 2
+    column = f"sentiment_{what_if.brand}"
+    n = len(what_if.seeds)
+    for i, arm in enumerate(what_if.arms):
+        runs = what_if.daily[what_if.daily["arm"] == arm].pivot(index="step", columns="replicate", values=column)
+        colour = f"C{i}"
+        ax.fill_between(runs.index, runs.quantile(lo, axis=1), runs.quantile(hi, axis=1), color=colour,
+                        alpha=0.2, linewidth=0)
+        style = BASE_STYLE if i == 0 else CHANGED_STYLE
+        ax.plot(runs.index, runs.mean(axis=1), color=colour, label=f"{arm}: mean", zorder=3 if i == 0 else 2,
+                **style)  # the scenario on top: dashed, it shows where an arm runs along it
+    ax.axhline(0.0, color="grey", linewidth=0.8)
+    ax.set_ylabel(f"sentiment of {what_if.brand}\n(mean attitude of the aware)")
+    heading = f"Brand sentiment of {what_if.brand}: mean of {n} random seeds, {BAND * 100:.0f} % band"
+    ax.set_title(f"{heading} — {title}" if title else heading, fontweight="bold")
+    ax.legend(loc="lower left", ncol=min(len(what_if.arms), 3), fontsize="small")
+    _days(ax, what_if.daily, int(what_if.daily["step"].max()))
+    return figure

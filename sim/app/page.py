@@ -621,6 +621,10 @@ def Replicated(session: Session, hub: Hub):
         session.remove_variant(variant)
         hub.publish(None)
 
+    def cancel(job) -> None:
+        job.cancel()
+        hub.publish(None)
+
     posterior_path, set_posterior_path = solara.use_state("")
 
     def use_posterior():
@@ -675,20 +679,28 @@ def Replicated(session: Session, hub: Hub):
                             style={"font-size": "0.85rem"})
         if job_shown(job, message, running, "compare",
                      lambda: f"Running {job.done} of {job.total} runs in worker processes",
-                     "The replicated what-if failed"):
+                     "The replicated what-if failed", lambda: cancel(job)):
             EffectCards(job.result, job.seconds)
 
 
-def job_shown(job, message: str, running: bool, kind: str, progress: Callable[[], str], failed: str) -> bool:
-    """A background job's state under its panel: the form's message, its progress while it runs, its
-    error; True when its result is ready to show."""
+def job_shown(job, message: str, running: bool, kind: str, progress: Callable[[], str], failed: str,
+              on_cancel: Callable[[], None]) -> bool:
+    """A background job's state under its panel: the form's message, its progress while it runs (with
+    a Cancel button), that it was cancelled, its error; True when its result is ready to show."""
     if message:
         solara.Error(message, dense=True, classes=[f"momentsim-{kind}-error"])
     if job is None:
         return False
     if running:
-        solara.Text(f"{progress()} ({time_since(job)} s)… the page stays live.",
-                    classes=[f"momentsim-{kind}-progress"])
+        with solara.Row(style={"align-items": "center", "gap": "8px"}):
+            solara.Text(f"{progress()} ({time_since(job)} s)… the page stays live.",
+                        classes=[f"momentsim-{kind}-progress"])
+            solara.Button("Cancel", icon_name="mdi-close-circle-outline", on_click=on_cancel, outlined=True,
+                          small=True, color="error", classes=[f"momentsim-{kind}-cancel"])
+        return False
+    if job.cancelled:
+        solara.Info(f"Cancelled after {job.seconds:.0f} s: its work was dropped and nothing it had found is "
+                    f"shown. You can start again.", dense=True, classes=[f"momentsim-{kind}-cancelled"])
         return False
     if job.error:
         solara.Error(f"{failed}: {job.error}", classes=[f"momentsim-{kind}-error"])
@@ -713,13 +725,20 @@ def _changes(changes: dict[str, Any]) -> str:
 
 @solara.component
 def EffectCards(what_if, seconds: float):
-    """The headline of a replicated what-if: a card per variant, the band chart, the report."""
-    from . import decide
+    """The headline of a replicated what-if: the band chart, a card per variant, the details, the report."""
+    from . import charts, decide
 
     cards = solara.use_memo(lambda: decide.headline(what_if), [what_if])
     image = solara.use_memo(lambda: _png(what_if.figure()), [what_if])
+    bands = solara.use_memo(lambda: _png(charts.headline_bands(what_if, what_if.scenario.name)), [what_if])
     n = len(what_if.seeds)
     p = what_if.scenario.params
+    # The headline: what to decide on is the mean over the seeds and its band, not one history.
+    with solara.Div(classes=["momentsim-chart", "momentsim-chart-headline-bands"]):
+        solara.Image(bands, format="png")
+    solara.Text(f"Headline: mean of {n} random seeds, 90 % band (the middle 90 % of runs) for each arm. "
+                "The live charts below are one seed: a demonstration of one possible history.",
+                classes=["momentsim-bands-caption"], style={"font-size": "0.85rem", "color": "#555"})
     solara.Text(f"{what_if.scenario.name}: {n} paired replicates a variant, {p['steps']} days, "
                 f"{p['population.size']:,} consumers, brand {what_if.brand}, money in {what_if.currency}; "
                 f"{len(what_if.values)} runs in {seconds:.1f} s.", classes=["momentsim-compare-done"],
@@ -757,6 +776,8 @@ def BudgetPlanner(session: Session, hub: Hub):
     budget, set_budget = solara.use_state("900")
     trials, set_trials = solara.use_state("8")
     replicates, set_replicates = solara.use_state("2")
+    objective, set_objective = solara.use_state(OBJECTIVES[0])
+    floor, set_floor = solara.use_state("0")
     message, set_message = solara.use_state("")
     job = session.plan_job
     running = job is not None and job.running
@@ -767,12 +788,18 @@ def BudgetPlanner(session: Session, hub: Hub):
             request = decide.PlanRequest(brand if brand in session.brands else session.brands[0],
                                          budget=_number(budget, "budget", float),
                                          trials=_number(trials, "trials", int),
-                                         replicates=_number(replicates, "replicates", int))
+                                         replicates=_number(replicates, "replicates", int),
+                                         objective=OBJECTIVE_KEYS.get(objective, objective),
+                                         profit_floor=_typed(floor))
             session.plan_budget(request)
         except ScenarioError as exc:
             set_message(str(exc))
             return
         set_message("")
+        hub.publish(None)
+
+    def cancel(job) -> None:
+        job.cancel()
         hub.publish(None)
 
     with solara.Details("Budget planner: split a budget across ads, review prompts and service", expand=False):
@@ -795,12 +822,35 @@ def BudgetPlanner(session: Session, hub: Hub):
                 with solara.Div(style={"width": "100px"}):
                     solara.InputText("replicates", value=replicates, on_value=set_replicates,
                                      continuous_update=True, classes=["momentsim-plan-replicates"])
+                with solara.Div(style={"width": "300px"}):
+                    solara.Select("objective: maximise", values=list(OBJECTIVES), value=objective,
+                                  on_value=set_objective, dense=True, classes=["momentsim-plan-objective"])
+                if OBJECTIVE_KEYS.get(objective) == "sentiment":
+                    with solara.Div(style={"width": "190px"}):
+                        solara.InputText(f"profit floor ({session.currency})", value=floor, on_value=set_floor,
+                                         continuous_update=True, classes=["momentsim-plan-floor"])
                 solara.Button("Plan the budget", on_click=plan, color="primary", disabled=running,
                               classes=["momentsim-plan"])
             if job_shown(job, message, running, "plan",
-                         lambda: f"Optimising: {job.total} trials in worker processes",
-                         "The budget plan failed"):
+                         lambda: f"Optimising {job.label or 'the plan'}: {job.done} of {job.total} trials done "
+                                 f"in worker processes",
+                         "The budget plan failed", lambda: cancel(job)):
                 PlanResult(job.result, job.seconds)
+
+
+# The planner's objectives (those of momentsim optimise), as the panel lists them.
+OBJECTIVES = ("profit", "NPV (discounted profit)", "market share", "net sentiment, with a profit floor")
+OBJECTIVE_KEYS = dict(zip(OBJECTIVES, ("profit", "npv", "share", "sentiment")))
+
+
+def _typed(text: str):
+    """A typed figure as the spec file would hold it (a number, else the text: the spec's check names it)."""
+    for kind in (int, float):
+        try:
+            return kind(text.strip())
+        except ValueError:
+            pass
+    return text
 
 
 def _number(text: str, key: str, kind):
@@ -821,7 +871,8 @@ def PlanResult(result, seconds: float):
     summary = solara.use_memo(lambda: decide.plan_summary(result), [result])
     image = solara.use_memo(lambda: _png(result.response_figure()), [result])
     solara.HTML(tag="div", classes=["momentsim-plan-result"], unsafe_innerHTML=(
-        f"<p>Budget {_escape(summary['budget'])}; {len(result.trials)} trials in {seconds:.0f} s.</p>"
+        f"<p>Budget {_escape(summary['budget'])}; objective: {_escape(summary['objective'])}; "
+        f"{len(result.trials)} trials in {seconds:.0f} s.</p>"
         f"<p><b>Best split: {_escape(summary['split'])}</b>: {_escape(summary['best'])}.</p>"
         f"<p>Current plan, same seeds: {_escape(summary['plan'])}.</p>"
         f"<p>Best minus current plan: <b>{_escape(summary['gain'])}</b>: {_escape(summary['sure'])}. "
@@ -877,6 +928,9 @@ def Dashboard(session: Session, hub: Hub, draw):
     with solara.Row(style={"flex-wrap": "wrap", "gap": "8px"}):
         for kpi in frame.kpis:
             KpiCard(kpi)
+    solara.Text("One seed: a demonstration of one possible history. To decide, compare with replicates "
+                "above (mean of N random seeds, 90 % band).", classes=["momentsim-one-seed"],
+                style={"font-size": "0.85rem", "color": "#555"})
     Chart(frame, "sentiment", "headline")
     with solara.Div(classes=["momentsim-grid"]):
         Chart(frame, "funnel")

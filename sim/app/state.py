@@ -157,6 +157,7 @@ class Session:
         """Start over from a shipped scenario's name, a file, or a Scenario; raises ScenarioError."""
         loaded = api.load(scenario)
         self.stop()
+        self.cancel_jobs()  # a what-if or a plan of the scenario left behind is no longer wanted
         with self.lock:
             self.scenario = loaded
             self.setup: dict[str, Any] = {}
@@ -417,6 +418,12 @@ class Session:
         self.plan_job = decide.start_plan(self.base_scenario, request, on_done)
         return self.plan_job
 
+    def cancel_jobs(self) -> None:
+        """Cancel the replicated what-if and the budget plan if they are running."""
+        for job in (getattr(self, "compare_job", None), getattr(self, "plan_job", None)):
+            if job is not None:
+                job.cancel()
+
     def clear_changes(self) -> None:
         """Back to the scenario: no lever changed, no intervention added (the set-up stays)."""
         with self.lock:
@@ -559,8 +566,9 @@ class Session:
         return self.day - first_day if self.base is not None else 0
 
     def close(self) -> None:
-        """The tab was closed: stop the run and let go of the models and the charts."""
+        """The tab was closed: stop the run and its background jobs, let go of the models and the charts."""
         self.stop()
+        self.cancel_jobs()
         with self.lock:
             self.base = self.changed = None
             self._cache = _Cache()
