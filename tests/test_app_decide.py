@@ -8,6 +8,7 @@ import psutil
 import pytest
 
 import sim
+from sim import plots
 from sim.app import charts, decide
 from sim.app.state import Session
 from sim.decide.compare import compare_replicated
@@ -72,6 +73,7 @@ def test_the_apps_replicated_what_if_is_sim_compare_on_the_same_paired_seeds():
     figure = charts.headline_bands(ours)
     ax = figure.axes[0]
     assert "mean of 3 random seeds, 90 % band" in ax.get_title()
+    assert plots.check_figure_rules(figure) == []  # palette, units, legend off the bands
     assert [line.get_label() for line in ax.get_lines()[:2]] == ["scenario: mean", "what-if: mean"]
     scenario = ours.daily[ours.daily["arm"] == "scenario"].pivot(index="step", columns="replicate",
                                                                  values="sentiment_ours")

@@ -332,15 +332,8 @@ def test_the_classroom_debrief_and_what_if_charts(game):
 
 
 # --- the app's charts (sim/app, another helper's files: called read-only) ---------------------------
-# What the app must change to obey the rules is in each xfail's reason; once changed, the xfail (strict)
-# fails and is removed.
-
-FUNNEL_KEY = ("sim/app/charts.py funnel_figure: remove `ax.legend(loc='upper left', ncol=3, ...)` (it replaces "
-              "plot_funnel's key beside the bands with one over the stacked bands)")
-NETWORK_CMAP = ("sim/app/live.py NetworkChart: `self.cmap = colormaps['RdYlGn']` colours consumers red against "
-                "green; use `plots.ATTITUDE_CMAP` (the colour bar drawn by plots.plot_network already does)")
-SENTIMENT_UNIT = ("sim/app/live.py SentimentChart: the difference axis 'difference in\\nnet sentiment' has no "
-                  "unit; use 'difference in\\nnet sentiment (-2 to 2)' as plots.plot_difference does")
+# (these once failed the rules: a key over the funnel's bands, a red-green network, a difference axis
+# without its unit; now fixed in sim/app.)
 
 
 @pytest.fixture(scope="module")
@@ -349,8 +342,7 @@ def two_runs(pair):
 
 
 @pytest.mark.parametrize("name", [
-    "sentiment", "sentiment what-if", pytest.param("funnel", marks=pytest.mark.xfail(reason=FUNNEL_KEY,
-                                                                                      strict=True)),
+    "sentiment", "sentiment what-if", "funnel",
     "share", "rating", "conversation", "dashboard", "dashboard what-if", "network"])
 def test_the_app_export_charts(two_runs, name):
     from sim.app import charts
@@ -375,8 +367,7 @@ def test_the_app_export_charts(two_runs, name):
 
 
 @pytest.mark.parametrize("name, comparing", [
-    ("sentiment", False), pytest.param("sentiment", True, marks=pytest.mark.xfail(reason=SENTIMENT_UNIT,
-                                                                                  strict=True)),
+    ("sentiment", False), ("sentiment", True),
     ("funnel", False), ("funnel", True), ("share", True), ("conversation", True), ("rating", True)])
 def test_the_app_live_charts(two_runs, name, comparing):
     from sim.app import live
@@ -388,7 +379,6 @@ def test_the_app_live_charts(two_runs, name, comparing):
     _assert_obeys(chart.figure, brands)
 
 
-@pytest.mark.xfail(reason=NETWORK_CMAP, strict=True)
 def test_the_app_live_network_view():
     from sim.app import live
 

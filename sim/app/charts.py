@@ -66,7 +66,7 @@ def sentiment_figure(base: pd.DataFrame, changed: pd.DataFrame | None, title: st
     _runs(top, lambda ax, t, **style: plots.plot_brand_lines(ax, t, "sentiment", **style), base, changed)
     top.axhline(0.0, color="grey", linewidth=0.8)
     top.set_ylim(*sentiment_range(base, changed))
-    top.set_ylabel("mean attitude of the aware\n(-1 to 1)")
+    top.set_ylabel("net sentiment of what people say\n(28 days, -1 to 1)")
     top.set_title(f"Brand sentiment — {title}" if title else "Brand sentiment", fontweight="bold")
     top.legend(loc="lower left", ncol=2, fontsize="small")
     _days(top, base, steps)
@@ -83,8 +83,7 @@ def sentiment_figure(base: pd.DataFrame, changed: pd.DataFrame | None, title: st
 def funnel_figure(table: pd.DataFrame, steps: int | None = None, what_if: bool = False) -> Figure:
     figure = Figure(figsize=(6.4, 3.6), layout="constrained")
     ax = figure.subplots()
-    plots.plot_funnel(ax, table)
-    ax.legend(loc="upper left", ncol=3, fontsize="x-small")
+    plots.plot_funnel(ax, table)  # with its key beside the bands
     if what_if:
         ax.set_title("Journey funnel (what-if run)")
     _days(ax, table, steps)
@@ -139,7 +138,7 @@ def dashboard_figure(base: pd.DataFrame, changed: pd.DataFrame | None, title: st
     _runs(top, lambda ax, t, **style: plots.plot_brand_lines(ax, t, "sentiment", **style), base, changed)
     top.axhline(0.0, color="grey", linewidth=0.8)
     top.set_ylim(*sentiment_range(base, changed))
-    top.set_ylabel("mean attitude of the aware (-1 to 1)")
+    top.set_ylabel("net sentiment of what people say (28 days, -1 to 1)")
     top.set_xlabel("day")
     top.set_title(f"Brand sentiment — {title}", fontweight="bold")
     top.legend(loc="lower left", ncol=2, fontsize="small")
@@ -210,16 +209,16 @@ def headline_bands(what_if, title: str = "") -> Figure:
     n = len(what_if.seeds)
     for i, arm in enumerate(what_if.arms):
         runs = what_if.daily[what_if.daily["arm"] == arm].pivot(index="step", columns="replicate", values=column)
-        colour = f"C{i}"
+        colour = plots.series_colour(i)
         ax.fill_between(runs.index, runs.quantile(lo, axis=1), runs.quantile(hi, axis=1), color=colour,
                         alpha=0.2, linewidth=0)
         style = BASE_STYLE if i == 0 else CHANGED_STYLE
         ax.plot(runs.index, runs.mean(axis=1), color=colour, label=f"{arm}: mean", zorder=3 if i == 0 else 2,
                 **style)  # the scenario on top: dashed, it shows where an arm runs along it
     ax.axhline(0.0, color="grey", linewidth=0.8)
-    ax.set_ylabel(f"sentiment of {what_if.brand}\n(mean attitude of the aware)")
+    ax.set_ylabel(f"net sentiment of {what_if.brand}\n(28 days, -1 to 1)")
     heading = f"Brand sentiment of {what_if.brand}: mean of {n} random seeds, {BAND * 100:.0f} % band"
     ax.set_title(f"{heading} — {title}" if title else heading, fontweight="bold")
-    ax.legend(loc="lower left", ncol=min(len(what_if.arms), 3), fontsize="small")
+    plots.legend_beside(ax)
     _days(ax, what_if.daily, int(what_if.daily["step"].max()))
     return figure

@@ -21,7 +21,6 @@ from typing import Any, Sequence
 
 import numpy as np
 import pandas as pd
-from matplotlib import colormaps
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.collections import PolyCollection
 from matplotlib.colors import to_rgba
@@ -191,7 +190,7 @@ class SentimentChart(LiveChart):
             self.difference = {b: self.line(self.bottom, brand_colour(i), b, linewidth=2.0)
                                for i, b in enumerate(self.brands)}
             self.bottom.axhline(0.0, color="grey", linewidth=0.8)
-            self.bottom.set_ylabel("difference in\nnet sentiment")
+            self.bottom.set_ylabel("difference in\nnet sentiment (-2 to 2)")
             self.bottom.set_title("Effect of the change (what-if minus scenario, same seed)")
             self.axes_for_days(self.bottom)
             self.legend(self.bottom, loc="upper left", fontsize="small", ncol=len(self.brands))
@@ -342,7 +341,7 @@ class NetworkChart:
         self.points = ax.scatter(positions[:, 0], positions[:, 1], s=9, zorder=3, animated=True)
         self.rings = ax.scatter(positions[:, 0], positions[:, 1], s=46, facecolors="none", linewidths=1.4,
                                 zorder=4, animated=True)
-        self.cmap = colormaps["RdYlGn"]
+        self.cmap = plots.ATTITUDE_CMAP  # the colour bar plots.plot_network draws: colour-blind safe
         self.ax = ax
         self.background = None
         self.unaware = np.array(to_rgba("#e0e0e0"))
