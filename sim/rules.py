@@ -28,7 +28,7 @@ def _clip(x, low, high):
     """Clip a float without NumPy's scalar overhead, or an array with it."""
     if isinstance(x, float):
         return low if x < low else high if x > high else x
-    return np.clip(x, low, high)
+    return np.minimum(np.maximum(x, low), high)  # np.clip's result, without its Python-level wrapper
 
 
 def _exp(x):
@@ -166,7 +166,12 @@ def choice_probabilities(attitude, aware, price, loyal_to, *, reference_price, a
     shape = attitude.shape
 
     def brands_first(values, dtype=float):
-        return np.moveaxis(np.broadcast_to(np.asarray(values, dtype=dtype), shape), -1, 0)
+        values = np.asarray(values, dtype=dtype)
+        if values.ndim == len(shape) == 2:  # (consumers, brands): a transposed view, far cheaper than moveaxis
+            return values.T
+        if values.ndim == 1 and len(shape) == 2:  # one value a brand, the same for every consumer
+            return values[:, None]
+        return np.moveaxis(np.broadcast_to(values, shape), -1, 0)
 
     brands = shape[-1]
     utility = np.empty((brands + 1,) + shape[:-1])
@@ -179,7 +184,7 @@ def choice_probabilities(attitude, aware, price, loyal_to, *, reference_price, a
     utility -= utility.max(axis=0)
     weights = np.exp(utility, out=utility)
     weights /= weights.sum(axis=0)
-    return np.moveaxis(weights, 0, -1)
+    return weights.T if weights.ndim == 2 else np.moveaxis(weights, 0, -1)
 
 
 def pick(probabilities, u):
@@ -191,7 +196,9 @@ def pick(probabilities, u):
             if u < cumulative:
                 return index
         return len(probabilities) - 1
-    cumulative = np.cumsum(np.moveaxis(np.asarray(probabilities), -1, 0), axis=0)  # options first, as above
+    probabilities = np.asarray(probabilities)
+    options_first = probabilities.T if probabilities.ndim == 2 else np.moveaxis(probabilities, -1, 0)
+    cumulative = np.cumsum(options_first, axis=0)  # options first, as above
     return np.minimum((cumulative <= np.asarray(u, dtype=float)).sum(axis=0), cumulative.shape[0] - 1)
 
 
