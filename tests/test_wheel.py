@@ -108,11 +108,16 @@ def test_installed_package_runs_from_another_folder(installed):
 
 def test_a_notebook_first_cell_runs_with_the_installed_package(installed):
     python, work, env, _ = installed
-    nb = json.loads((ROOT / "notebooks" / "05_service_recovery.ipynb").read_text())
-    cell = next(c for c in nb["cells"] if c["cell_type"] == "code")
-    code = "".join(line for line in "".join(cell["source"]).splitlines(keepends=True)
+    # Notebook 1's code cells up to its first figure (its imports, its settings cell, a run, a drawing).
+    nb = json.loads((ROOT / "notebooks" / "01_journey_one_consumer.ipynb").read_text())
+    cells = []
+    for cell in (c for c in nb["cells"] if c["cell_type"] == "code"):
+        cells.append("".join(cell["source"]))
+        if "plt.show()" in cells[-1]:
+            break
+    code = "".join(line for line in "\n".join(cells).splitlines(keepends=True)
                    if not line.lstrip().startswith("%"))  # IPython magics; the rest is plain Python
-    code = code.replace("plt.show()", "fig.savefig('cell.png')")
+    code = code.replace("plt.show()", "plt.gcf().savefig('cell.png')", 1).replace("plt.show()", "")
     (work / "cell.py").write_text(code)
     _run([python, "cell.py"], cwd=work, env=env)
     assert (work / "cell.png").read_bytes()[:4] == b"\x89PNG"
