@@ -60,10 +60,9 @@ def lever_off(base: Scenario, brand: str, lever: str) -> Scenario:
     """``base`` with ``brand``'s ``lever`` off from day 1 and its later events on that lever dropped.
 
     As :func:`sim.api.what_if`, the lever changes by an event after the burn-in, so both runs share the
-    market up to day 0. The event is on day 1 rather than day 0 (the engines apply both before the first
-    counted day, so the runs are the same) because on day 0 an ``ad_spend`` event would also set the
-    burn-in's ad intensity (``economics.engine_scenario`` reads day 0's levers for the stock at the start):
-    from day 1, the ad stock built before the run fades with its carry-over, as it would in a real market.
+    market up to day 0. The event is on day 1, the first counted day: the ad stock holds what was spent up
+    to day 0 (the scenario's own spend) and fades from there with its carry-over, as it would in a real
+    market. (For the other levers a day-0 event gives the same run: the engines apply both before day 1.)
     """
     changed = copy.deepcopy(base)
     keys = DROPPED[lever]
