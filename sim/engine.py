@@ -190,7 +190,9 @@ class ArrayMarketModel(Market):
         if len(ids) == 1 or wait.min() == wait.max():
             calendar.setdefault(today + int(wait[0]), []).append(ids)
             return
-        order = np.argsort(wait, kind="stable")  # ids stay in order within each day
+        # ids stay in order within each day (a stable sort: the same order whatever the algorithm); the
+        # waits of many as small integers sort by radix, several times faster than 64-bit ones.
+        order = np.argsort(wait.astype(np.uint16) if len(ids) > 256 and wait.max() < 2**16 else wait, kind="stable")
         wait = wait[order]
         cuts = np.flatnonzero(wait[1:] != wait[:-1]) + 1
         for start, end in zip([0, *cuts.tolist()], [*cuts.tolist(), len(ids)]):
@@ -244,7 +246,7 @@ class ArrayMarketModel(Market):
             else:
                 gained = aware.astype(np.int64) - was_aware
                 total = np.where(aware, attitude, 0.0) - was
-        if np.isscalar(brand):
+        if isinstance(brand, int):  # one brand (a Python int); else each pair's brand
             if gained is not None:
                 self.aware_count[brand] += int(np.count_nonzero(gained) if gained.dtype == bool else gained.sum())
             self.attitude_sum[brand] += total.sum()

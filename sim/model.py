@@ -22,6 +22,7 @@ REFERENCE_CHECKS = 26.6  # smartphone checks a day of the average owner (seed 00
 SENTIMENT_WINDOW = 28  # days of conversation a social-listening tool reports net sentiment over
 STAR_MEMORY_DAYS = 28.0  # the recent experiences that set the talk weights: an exponential memory of 28 days
 NEVER = -(2**40)  # the day of an ad never seen
+_STARS = np.arange(6)
 _UNSET = object()  # no seed given: the scenario's
 
 
@@ -53,7 +54,9 @@ class ReviewPool:
 
     def displayed(self) -> list[tuple[int, float]]:
         """(count, displayed rating) of every brand, as a researcher sees them today."""
-        return [(self.count(b), self.rating(b)) for b in range(len(self.counts))]
+        counts, star_sums = self.counts.sum(axis=1).tolist(), (self.counts @ _STARS).tolist()
+        return [(count, float(rules.displayed_rating(float(star_sum), count)))
+                for count, star_sum in zip(counts, star_sums)]
 
 
 def resolve_params(scenario: Scenario | Params | str | Path | None, seed: int | None = None,
@@ -300,6 +303,7 @@ class Market(mesa.Model):
         """Derived per-brand quantities, recomputed when an intervention changes a lever."""
         self.price_list = [lv["price"] for lv in self.levers]
         self.hype = [self.params["ads.hype"] * lv["ad_intensity"] for lv in self.levers]
+        self._hype = np.asarray(self.hype)
         for j, levers in enumerate(self.levers):
             self.ad_exposure[:, j] = rules.exposure_probability(levers["ad_intensity"], self.attention)
         self.ad_any = 1.0 - np.prod(1.0 - self.ad_exposure, axis=1)
@@ -346,7 +350,7 @@ class Market(mesa.Model):
         """The advertised promise each consumer holds of a brand: its hype, if its ads were seen lately."""
         seen = rules.hype_seen(self.last_ad.reshape(-1)[np.asarray(ids) * self.n_brands + brand], self.day_number,
                                self.params["ads.hype_days"])
-        return np.where(seen, np.asarray(self.hype)[brand], 0.0)
+        return np.where(seen, self._hype[brand], 0.0)
 
     def _collect(self) -> None:
         self.today = self.recorder.row(self)

@@ -197,11 +197,17 @@ def bernoulli_picks(rng: np.random.Generator, count: int, chance: float) -> np.n
     if count <= 2**53:  # positions are exact in floating point: one pass of sums, integers at the end
         def positions(start: float) -> np.ndarray:
             pos = rng.standard_exponential(batch)
-            with np.errstate(over="ignore"):
+            if scale < 1e300:  # no gap can overflow (a standard exponential draw is below 50)
                 pos *= scale
                 np.floor(pos, out=pos)
                 pos += 1.0
                 np.cumsum(pos, out=pos)
+            else:
+                with np.errstate(over="ignore"):
+                    pos *= scale
+                    np.floor(pos, out=pos)
+                    pos += 1.0
+                    np.cumsum(pos, out=pos)
             pos += start
             return pos
 

@@ -65,47 +65,52 @@ class Recorder:
 
     def __init__(self, brands: list[str]):
         self.brands = brands
+        # Each brand's column names, made once (a day's row is built many thousand times in a sweep).
+        self.names = [{c: f"{c}_{name}" for c in BRAND_COLUMNS} for name in brands]
 
     def row(self, model) -> dict:
         brands, day = self.brands, model.day
         stages = model.stage_counts()
         row = {"step": model.steps}
-        row.update({col: int(n) for col, n in zip(STAGE_COLUMNS, stages)})
+        row.update({col: int(n) for col, n in zip(STAGE_COLUMNS, stages.tolist())})
         row.update(purchases=sum(day.purchases), experiences_satisfied=day.satisfied,
                    experiences_dissatisfied=day.dissatisfied,
                    shares_positive=sum(day.shares_positive), shares_negative=sum(day.shares_negative),
                    adopters=model.adopters, walk_aways=day.walk_aways)
         aware_count, attitude_sum = model.aware_attitude()
         # Attitude: the mean hidden attitude of those aware of the brand (0, neutral, when nobody is).
-        attitude = np.divide(attitude_sum, aware_count, out=np.zeros(len(brands)), where=aware_count > 0)
+        attitude = np.divide(attitude_sum, aware_count, out=np.zeros(len(brands)), where=aware_count > 0).tolist()
         # Net sentiment: what was said about the brand over the last 28 days, as social listening reports.
         talk = model.talk_total
-        sentiment = rules.net_sentiment(talk[0], talk[1])
+        sentiment = rules.net_sentiment(talk[0], talk[1]).tolist()
         bought = model.sales_total
         total = int(bought.sum())
-        share = bought / total if total else np.zeros(len(brands))
-        posted = model.reviews.counts - model.reviews_before
+        share = (bought / total if total else np.zeros(len(brands))).tolist()
+        posted = (model.reviews.counts - model.reviews_before).tolist()
+        displayed = model.reviews.displayed()
+        aware_count = aware_count.tolist()
         size = model.size
-        for b, name in enumerate(brands):
+        for b, names in enumerate(self.names):
             levers = model.levers[b]
-            row[f"sentiment_{name}"] = float(sentiment[b])
-            row[f"rating_{name}"] = model.reviews.rating(b)
-            row[f"aware_{name}"] = float(aware_count[b] / size) if size else 0.0
-            row[f"purchases_{name}"] = day.purchases[b]
-            row[f"market_share_{name}"] = float(share[b])
-            row[f"shares_positive_{name}"] = day.shares_positive[b]
-            row[f"shares_negative_{name}"] = day.shares_negative[b]
-            row[f"revenue_{name}"] = float(day.revenue[b])
-            row[f"acquisitions_{name}"] = day.acquisitions[b]
-            row[f"retentions_{name}"] = day.retentions[b]
-            row[f"acquisition_cost_{name}"] = float(day.acquisitions[b] * levers["acquisition_cost"])
-            row[f"retention_cost_{name}"] = float(day.retentions[b] * levers["retention_cost"])
-            row[f"reviews_{name}"] = model.reviews.count(b)
-            row[f"recoveries_{name}"] = day.recoveries[b]
-            row[f"attitude_{name}"] = float(attitude[b])
-            row[f"complaints_{name}"] = day.complaints[b]
-            row[f"prompts_{name}"] = day.prompts[b]
+            count, rating = displayed[b]
+            row[names["sentiment"]] = sentiment[b]
+            row[names["rating"]] = rating
+            row[names["aware"]] = aware_count[b] / size if size else 0.0
+            row[names["purchases"]] = day.purchases[b]
+            row[names["market_share"]] = share[b]
+            row[names["shares_positive"]] = day.shares_positive[b]
+            row[names["shares_negative"]] = day.shares_negative[b]
+            row[names["revenue"]] = float(day.revenue[b])
+            row[names["acquisitions"]] = day.acquisitions[b]
+            row[names["retentions"]] = day.retentions[b]
+            row[names["acquisition_cost"]] = float(day.acquisitions[b] * levers["acquisition_cost"])
+            row[names["retention_cost"]] = float(day.retentions[b] * levers["retention_cost"])
+            row[names["reviews"]] = count
+            row[names["recoveries"]] = day.recoveries[b]
+            row[names["attitude"]] = attitude[b]
+            row[names["complaints"]] = day.complaints[b]
+            row[names["prompts"]] = day.prompts[b]
             for stars in range(1, 6):
-                row[f"stars_{stars}_{name}"] = int(posted[b, stars])
-            row[f"remarketing_{name}"] = day.remarketing[b]
+                row[names[f"stars_{stars}"]] = posted[b][stars]
+            row[names["remarketing"]] = day.remarketing[b]
         return row

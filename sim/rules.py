@@ -254,12 +254,18 @@ def talk_weights(star_counts, extremity):
     that a level nobody lived yet still has a weight. The scaling keeps the mean chance of each group
     where ``share_probabilities`` puts it: extremity decides who talks, not how much a group talks.
     """
-    weight = 1.0 + extremity * np.asarray(STAR_EXTREMITY)
-    counts = np.asarray(star_counts, dtype=float) + 1.0
-    out = np.zeros(6)
-    for group in (slice(1, SATISFIED_STARS), slice(SATISFIED_STARS, 6)):
-        out[group] = weight[group] * counts[group].sum() / (weight[group] * counts[group]).sum()
-    return out
+    # Six numbers: plain floats (this runs every simulated day).
+    weight = [1.0 + extremity * x for x in STAR_EXTREMITY]
+    counts = [float(c) + 1.0 for c in (star_counts.tolist() if isinstance(star_counts, np.ndarray) else star_counts)]
+    out = [0.0] * 6
+    for group in (range(1, SATISFIED_STARS), range(SATISFIED_STARS, 6)):
+        scale = weighted = 0.0
+        for i in group:  # left to right, as NumPy sums a few numbers (Python's sum() compensates)
+            scale += counts[i]
+            weighted += weight[i] * counts[i]
+        for i in group:
+            out[i] = weight[i] * scale / weighted
+    return np.array(out)
 
 
 def share_probabilities(propensity, talk_weight, satisfied, negative_multiplier, review_prompting):
