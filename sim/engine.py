@@ -193,10 +193,10 @@ class ArrayMarketModel(Market):
         # ids stay in order within each day (a stable sort: the same order whatever the algorithm); the
         # waits of many as small integers sort by radix, several times faster than 64-bit ones.
         order = np.argsort(wait.astype(np.uint16) if len(ids) > 256 and wait.max() < 2**16 else wait, kind="stable")
-        wait = wait[order]
-        cuts = np.flatnonzero(wait[1:] != wait[:-1]) + 1
-        for start, end in zip([0, *cuts.tolist()], [*cuts.tolist(), len(ids)]):
-            calendar.setdefault(today + int(wait[start]), []).append(ids[order[start:end]])
+        wait, ids = wait[order], ids[order]
+        cuts = (np.flatnonzero(wait[1:] != wait[:-1]) + 1).tolist()
+        for start, end, day in zip([0, *cuts], [*cuts, len(ids)], (wait[[0, *cuts]] + today).tolist()):
+            calendar.setdefault(day, []).append(ids[start:end])
 
     def _due(self) -> dict[int, np.ndarray]:
         """Per stage, who acts on it today: all who entered a one-day stage yesterday; in a stage of
