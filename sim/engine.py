@@ -213,7 +213,9 @@ class ArrayMarketModel(Market):
             self.tomorrow[stage] = []
         for stage, calendar in self.calendar.items():
             parts = calendar.pop(self.clock, None)
-            due[stage] = _EMPTY if parts is None else np.sort(np.concatenate(parts) if len(parts) > 1 else parts[0])
+            # One group is one or two runs in id order (a move's ids): a merge sort is then a pass or two.
+            due[stage] = (_EMPTY if parts is None else np.sort(np.concatenate(parts)) if len(parts) > 1
+                          else np.sort(parts[0], kind="stable"))
         return due
 
     def _wait_for_need(self, ids: np.ndarray) -> None:
@@ -299,7 +301,7 @@ class ArrayMarketModel(Market):
         if len(woken):
             at = np.minimum(np.searchsorted(woken, triggered), len(woken) - 1)
             triggered = triggered[woken[at] != triggered]
-        return np.sort(np.concatenate([woken, triggered]))
+        return np.sort(np.concatenate([woken, triggered]), kind="stable")  # two runs in id order: a merge
 
     def _hear_stories(self) -> np.ndarray:
         """Yesterday's stories: awareness, attitude, maybe a new journey; who was triggered."""

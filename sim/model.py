@@ -21,7 +21,7 @@ from .scenario import Scenario, load, loads
 REFERENCE_CHECKS = 26.6  # smartphone checks a day of the average owner (seed 003)
 SENTIMENT_WINDOW = 28  # days of conversation a social-listening tool reports net sentiment over
 STAR_MEMORY_DAYS = 28.0  # the recent experiences that set the talk weights: an exponential memory of 28 days
-NEVER = -(2**40)  # the day of an ad never seen
+NEVER = -(2**30)  # the day of an ad never seen (days are 32-bit: a million consumers' ads are half the memory)
 _STARS = np.arange(6)
 _UNSET = object()  # no seed given: the scenario's
 
@@ -250,7 +250,7 @@ class Market(mesa.Model):
         self.attitude = np.zeros((n, b))
         self.expectation = np.zeros((n, b))
         self.purchases = np.zeros((n, b), dtype=np.int64)
-        self.last_ad = np.full((n, b), NEVER, dtype=np.int64)  # the day one last saw each brand's ads
+        self.last_ad = np.full((n, b), NEVER, dtype=np.int32)  # the day one last saw each brand's ads
         self.ad_exposure = np.zeros((n, b))
         for j, levers in enumerate(self.levers):
             self.aware[:, j] = rng.random(n) < levers["initial_awareness"]
