@@ -1,10 +1,11 @@
-"""The array engine's processor time per run or per day: a git revision against this tree, alternated.
+"""The array engine's processor time per run or per day: a git revision against this tree, side by side.
 
     .venv/bin/python benchmarks/engine_ab.py BASE_REV [--rounds 6] [--sizes cal,100000,1000000]
 
 BASE_REV is checked out once into a detached worktree (``git worktree add``) and put first on
-``PYTHONPATH`` of a fresh interpreter; this tree gets the same. Each round runs every size once on
-each side, the two sides alternating, so that a shared machine's load hits both alike. Figures:
+``sys.path`` of a fresh interpreter; this tree gets the same. In each round the two sides run at the
+same time, one core each (the machine has two), so that a shared machine's load hits both alike;
+leave the machine otherwise idle. Figures:
 
 * ``cal``: processor seconds of one simulation of the shipped brand-tracking calibration
   (``scenarios/calibrations/brand_tracking.toml``: 1,000 consumers, 365 burn-in + 672 days, through
@@ -63,12 +64,19 @@ def worktree(rev: str) -> Path:
     return path
 
 
-def probe(tree: Path, size: str) -> float:
-    done = subprocess.run([sys.executable, "-c", PROBE, str(tree), size, str(ROOT)], capture_output=True,
-                          text=True, cwd=tree)
-    if done.returncode:
-        raise SystemExit(f"{tree}: {done.stderr.strip().splitlines()[-1]}")
-    return float(done.stdout.strip().splitlines()[-1])
+def probe(trees: dict[str, Path], size: str) -> dict[str, float]:
+    """One figure per tree, the trees' probes running at the same time (one core each), so that
+    whatever else loads the machine at that moment loads both."""
+    running = {side: subprocess.Popen([sys.executable, "-c", PROBE, str(tree), size, str(ROOT)],
+                                      stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=tree)
+               for side, tree in trees.items()}
+    figures = {}
+    for side, process in running.items():
+        out, err = process.communicate()
+        if process.returncode:
+            raise SystemExit(f"{trees[side]}: {err.strip().splitlines()[-1]}")
+        figures[side] = float(out.strip().splitlines()[-1])
+    return figures
 
 
 def main(argv=None) -> None:
@@ -81,11 +89,11 @@ def main(argv=None) -> None:
     sides = {"before": base, "after": ROOT}
     for size in args.sizes.split(","):
         figures = {side: [] for side in sides}
-        for r in range(args.rounds):
-            for side in (("before", "after") if r % 2 == 0 else ("after", "before")):
-                figures[side].append(probe(sides[side], size))
+        for _ in range(args.rounds):
+            for side, figure in probe(sides, size).items():
+                figures[side].append(figure)
         unit = "s a simulation" if size == "cal" else "ms a day"
-        print(f"{size} ({unit}), {args.rounds} alternated rounds, {args.base} vs this tree")
+        print(f"{size} ({unit}), {args.rounds} rounds side by side, {args.base} vs this tree")
         for side, values in figures.items():
             print(f"  {side:>6}: {' '.join(f'{v:.3f}' for v in values)} | min {min(values):.3f} "
                   f"median {statistics.median(values):.3f}")

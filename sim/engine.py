@@ -89,7 +89,7 @@ class ArrayMarketModel(Market):
     def _init_consumers(self) -> None:
         params, n = self.params, self.contacts.size
         self.stage = np.zeros(n, dtype=np.int8)
-        self.stage_count = np.zeros(len(Stage), dtype=np.int64)
+        self.stage_count = [0] * len(Stage)  # plain ints: updated several times a day
         self.stage_count[DORMANT] = n
         # Whether a consumer has the category's purchase cycle (not yet, in a new category).
         self.cycling = np.full(n, not params["market.new_category"])
@@ -124,7 +124,7 @@ class ArrayMarketModel(Market):
         return self.contacts.size
 
     def stage_counts(self) -> np.ndarray:
-        return self.stage_count.copy()
+        return np.array(self.stage_count, dtype=np.int64)
 
     def aware_attitude(self) -> tuple[np.ndarray, np.ndarray]:
         return self.aware_count.copy(), self.attitude_sum.copy()
@@ -176,18 +176,19 @@ class ArrayMarketModel(Market):
 
     def _move(self, ids: np.ndarray, stage: int) -> None:
         """Put consumers (all in one stage today) into ``stage``: they act on it from tomorrow."""
-        if not len(ids):
+        count = len(ids)
+        if not count:
             return
-        self.stage_count[self.stage[ids[0]]] -= len(ids)
-        self.stage_count[stage] += len(ids)
+        self.stage_count[int(self.stage[ids[0]])] -= count
+        self.stage_count[stage] += count
         self.stage[ids] = stage
         if stage not in self.calendar:
             self.tomorrow[stage].append(ids)
             return
         # Due on day today + G, G geometric (>= 1): from tomorrow, each day's chance of leaving.
-        wait = self.rng.geometric(self.leave_chance[stage], len(ids))
+        wait = self.rng.geometric(self.leave_chance[stage], count)
         calendar, today = self.calendar[stage], self.clock
-        if len(ids) == 1 or wait.min() == wait.max():
+        if count == 1:
             calendar.setdefault(today + int(wait[0]), []).append(ids)
             return
         # ids stay in order within each day (a stable sort: the same order whatever the algorithm); the
@@ -220,10 +221,11 @@ class ArrayMarketModel(Market):
 
     def _wait_for_need(self, ids: np.ndarray) -> None:
         """Dormant until the purchase cycle comes round (drawn daily in :meth:`_wake`) or a trigger."""
-        if not len(ids):
+        count = len(ids)
+        if not count:
             return
-        self.stage_count[self.stage[ids[0]]] -= len(ids)
-        self.stage_count[DORMANT] += len(ids)
+        self.stage_count[int(self.stage[ids[0]])] -= count
+        self.stage_count[DORMANT] += count
         self.stage[ids] = DORMANT
 
     def _know(self, flat: np.ndarray, brand, attitude: np.ndarray, aware=True, was=None) -> None:

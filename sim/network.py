@@ -175,6 +175,25 @@ def small_world(size: int, k: int, rewiring: float, seed: int) -> Contacts:
     return _neighbours(source, target, size)
 
 
+def _positions(rng: np.random.Generator, batch: int, scale: float, start: float) -> np.ndarray:
+    """``batch`` positions of a Bernoulli process after ``start``, in floating point: the sums of gaps
+    floor(E x scale) + 1 of standard exponentials E (an infinite gap is a gap past the end)."""
+    pos = rng.standard_exponential(batch)
+    if scale < 1e300:  # no gap can overflow (a standard exponential draw is below 50)
+        pos *= scale
+        np.floor(pos, out=pos)
+        pos += 1.0
+        pos.cumsum(out=pos)
+    else:
+        with np.errstate(over="ignore"):
+            pos *= scale
+            np.floor(pos, out=pos)
+            pos += 1.0
+            pos.cumsum(out=pos)
+    pos += start
+    return pos
+
+
 def bernoulli_picks(rng: np.random.Generator, count: int, chance: float) -> np.ndarray:
     """Positions in ``range(count)`` each picked with ``chance``, independently, in increasing order.
 
@@ -195,26 +214,10 @@ def bernoulli_picks(rng: np.random.Generator, count: int, chance: float) -> np.n
     batch = int(min(expected + 5 * expected ** 0.5 + 16, 2**26))
 
     if count <= 2**53:  # positions are exact in floating point: one pass of sums, integers at the end
-        def positions(start: float) -> np.ndarray:
-            pos = rng.standard_exponential(batch)
-            if scale < 1e300:  # no gap can overflow (a standard exponential draw is below 50)
-                pos *= scale
-                np.floor(pos, out=pos)
-                pos += 1.0
-                np.cumsum(pos, out=pos)
-            else:
-                with np.errstate(over="ignore"):
-                    pos *= scale
-                    np.floor(pos, out=pos)
-                    pos += 1.0
-                    np.cumsum(pos, out=pos)
-            pos += start
-            return pos
-
-        picks = positions(-1.0)
+        picks = _positions(rng, batch, scale, -1.0)
         while picks[-1] < count:
-            picks = np.concatenate([picks, positions(float(picks[-1]))])
-        return picks[:np.searchsorted(picks, count)].astype(np.int64)
+            picks = np.concatenate([picks, _positions(rng, batch, scale, float(picks[-1]))])
+        return picks[:picks.searchsorted(count)].astype(np.int64)
 
     def gaps() -> np.ndarray:
         with np.errstate(over="ignore"):
