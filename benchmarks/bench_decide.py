@@ -11,8 +11,16 @@ parallel runner gains (or costs) on this machine.
 ``--population`` (5,000) x ``--steps`` (365), array engine, TPE, local executor; timed once (it is long:
 run it when the machine is quiet).
 
+``planner``: the app's budget planner as the page starts it (``Session.plan_budget``: the study in a
+process of its own, a process group that Cancel kills whole), ``--trials`` (4) x ``--replicates`` (2)
+at the app's default set-up, timed from the click to the answer, ``--repeats`` (3) plans in one app
+process; each plan's workers started either by a forkserver of the plan's own (``POOL_START =
+"forkserver"``: it imports momentsim afresh) or forked from the plan's process (``"fork"``, what the app
+does), the two alternating.
+
     .venv/bin/python benchmarks/bench_decide.py whatif
     .venv/bin/python benchmarks/bench_decide.py optimise --population 5000 --replicates 4 --trials 60
+    .venv/bin/python benchmarks/bench_decide.py planner --trials 4 --repeats 3
 """
 
 from __future__ import annotations
@@ -98,9 +106,34 @@ def optimisation(args) -> None:
     print(result.text())
 
 
+def planner(args) -> None:
+    from sim.app import decide
+    from sim.app.state import Session
+
+    def plan(start: str) -> float:
+        decide._PLAN_POOL_START = start
+        session = Session(sim.load("baseline"))
+        begun = time.perf_counter()
+        job = session.plan_budget(decide.PlanRequest("ours", trials=args.trials, replicates=args.replicates))
+        job.wait(3600)
+        if job.error:
+            raise SystemExit(job.error)
+        return time.perf_counter() - begun
+
+    times = {"forkserver": [], "fork": []}
+    for r in range(args.repeats):
+        for start in (("forkserver", "fork") if r % 2 == 0 else ("fork", "forkserver")):
+            times[start].append(plan(start))
+    print(f"the app's budget plan: {args.trials} trials x {args.replicates} replicates, baseline set-up, "
+          f"{args.repeats} alternated rounds (the first plan also starts the app's forkserver)")
+    for start, values in times.items():
+        print(f"  workers by {start:>10}: {', '.join(f'{v:.1f}' for v in values)} s; median "
+              f"{statistics.median(values):.1f} s")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("mode", choices=["whatif", "optimise"])
+    parser.add_argument("mode", choices=["whatif", "optimise", "planner"])
     parser.add_argument("--population", type=int)
     parser.add_argument("--steps", type=int, default=365)
     parser.add_argument("--replicates", type=int)
@@ -112,6 +145,11 @@ def main() -> None:
         args.population = args.population or 2000
         args.replicates = args.replicates or 10
         whatif(args)
+    elif args.mode == "planner":
+        args.trials = 4 if args.trials == 60 else args.trials
+        args.replicates = args.replicates or 2
+        args.repeats = max(args.repeats, 3)
+        planner(args)
     else:
         args.population = args.population or 5000
         args.replicates = args.replicates or 4

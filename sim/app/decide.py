@@ -50,6 +50,7 @@ _pool_lock = threading.Lock()
 _pool_users: set["Job"] = set()  # the jobs running on the shared pool now (a cancel spares their runs)
 _planners: set[Any] = set()      # the planner processes running now (killed when the app exits)
 _planners_lock = threading.Lock()
+_PLAN_POOL_START = "fork"  # how a plan's process starts its workers (benchmarks/bench_decide.py compares)
 
 
 def pool():
@@ -447,7 +448,8 @@ def _optimise_apart(job: Job, spec: Spec, out: Path, write: bool) -> Optimisatio
     multiprocessing.set_forkserver_preload(["sim.decide.compare"])  # as the app's pool has it
     context = multiprocessing.get_context("forkserver")
     receive, send = context.Pipe(duplex=False)
-    process = context.Process(target=_plan_child, args=(send, spec, out, write), name="momentsim-plan")
+    process = context.Process(target=_plan_child, args=(send, spec, out, write, _PLAN_POOL_START),
+                              name="momentsim-plan")
     with _planners_lock:  # a cancel either comes first or finds the process to kill
         if job.cancelled:
             raise Cancelled("cancelled")
@@ -479,9 +481,16 @@ def _optimise_apart(job: Job, spec: Spec, out: Path, write: bool) -> Optimisatio
     return value
 
 
-def _plan_child(send, spec: Spec, out: Path, write: bool) -> None:
-    """The planner's process: a process group of its own, then the study; the result or the error back."""
+def _plan_child(send, spec: Spec, out: Path, write: bool, pool_start: str = "fork") -> None:
+    """The planner's process: a process group of its own, then the study; the result or the error back.
+
+    It was forked by the app's forkserver: one thread, momentsim imported. So the study's workers are
+    forked from it directly (a forkserver of its own would import momentsim afresh, seconds per plan),
+    and they join its process group, which a cancel kills whole."""
     os.setsid()
+    from ..decide import compare
+
+    compare.POOL_START = pool_start
     try:
         result = optimise(spec, out)
         if write:

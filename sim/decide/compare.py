@@ -103,6 +103,11 @@ class _Tasks:
         return Task(rid, arm, replicate, self.seeds[replicate], {}, self.arms[arm], (), self.daily)
 
 
+# How local_pool starts its workers: "forkserver", or "fork" in a process known to be single-threaded
+# with momentsim imported (the app's budget planner, itself started by the app's forkserver).
+POOL_START = "forkserver"
+
+
 def local_pool(workers: int | None = None):
     """Worker processes for decisions: forked from a server that has imported momentsim once.
 
@@ -115,9 +120,10 @@ def local_pool(workers: int | None = None):
 
     from ..sweep.execute import _ignore_sigint
 
-    multiprocessing.set_forkserver_preload(["sim.decide.compare"])
+    if POOL_START == "forkserver":
+        multiprocessing.set_forkserver_preload(["sim.decide.compare"])
     return ProcessPoolExecutor(max_workers=workers or os.cpu_count() or 1,
-                               mp_context=multiprocessing.get_context("forkserver"), initializer=_ignore_sigint)
+                               mp_context=multiprocessing.get_context(POOL_START), initializer=_ignore_sigint)
 
 
 def _package_version() -> str:
