@@ -2,7 +2,8 @@
 
     .venv/bin/python benchmarks/engine_ab.py BASE_REV [--rounds 6] [--sizes cal,100000,1000000]
 
-BASE_REV is checked out once into a detached worktree (``git worktree add``) and put first on
+BASE_REV is checked out once into a detached worktree in the temporary folder (``git worktree add``;
+``git worktree prune`` forgets it once the folder is gone) and put first on
 ``sys.path`` of a fresh interpreter; this tree gets the same. In each round the two sides run at the
 same time, one core each (the machine has two), so that a shared machine's load hits both alike;
 leave the machine otherwise idle. Figures:
@@ -23,6 +24,7 @@ import argparse
 import statistics
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -57,7 +59,7 @@ else:
 def worktree(rev: str) -> Path:
     commit = subprocess.run(["git", "-C", str(ROOT), "rev-parse", "--short", rev], check=True,
                             capture_output=True, text=True).stdout.strip()
-    path = ROOT.parent / f"momentsim-bench-{commit}"
+    path = Path(tempfile.gettempdir()) / f"momentsim-bench-{commit}"
     if not path.exists():
         subprocess.run(["git", "-C", str(ROOT), "worktree", "add", "--detach", str(path), commit], check=True,
                        capture_output=True)
