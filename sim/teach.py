@@ -667,9 +667,11 @@ def posterior_figure(posterior: pd.DataFrame, priors: dict[str, tuple[float, flo
     return fig
 
 
+# The y label of each series a calibration observes (sim.calibrate.observe.OBSERVABLES; weekly data).
 _SERIES_UNITS = {"purchases": "units sold a week (market)", "reviews": "new reviews a week (market)",
                  "rating": "displayed rating (stars, 1-5)", "net_sentiment": "net sentiment (-1 to 1)",
-                 "revenue": "revenue a week (currency units)", "market_share": "market share (%)"}
+                 "revenue": "revenue a week (currency units)", "share": "market share (%)",
+                 **{f"stars_{k}": f"{k}-star reviews a week (count)" for k in range(1, 6)}}
 
 
 def fit_figure(fit: pd.DataFrame):
@@ -687,7 +689,7 @@ def fit_figure(fit: pd.DataFrame):
     brands = list(dict.fromkeys(fit["brand"]))
     for ax, ((name, brand), f) in zip(axes.flat, panels):
         colour = brand_colour(brands.index(brand))
-        scale = 100 if name == "market_share" else 1
+        scale = 100 if name == "share" else 1  # shares in percent
         x = f["period"]
         hold = f[f["window"] == "holdout"]
         if not hold.empty:

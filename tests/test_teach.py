@@ -208,11 +208,20 @@ FIGURES = {
         pd.DataFrame({"brands.ours.quality": [0.7, 0.75, 0.8], "weight": [0.2, 0.5, 0.3]}),
         {"brands.ours.quality": (0.4, 0.95)}, {"brands.ours.quality": 0.75}),
     "fit_figure": lambda: teach.fit_figure(pd.DataFrame({
-        "series": ["purchases"] * 6 + ["market_share"] * 6, "brand": ["ours"] * 12, "period": list(range(6)) * 2,
+        "series": ["purchases"] * 6 + ["share"] * 6, "brand": ["ours"] * 12, "period": list(range(6)) * 2,
         "observed": [10, 12, 11, 13, 12, 14, .4, .42, .41, .43, .45, .44],
         "q05": [8] * 6 + [.35] * 6, "q25": [9] * 6 + [.38] * 6, "median": [11] * 6 + [.42] * 6,
         "q75": [13] * 6 + [.45] * 6, "q95": [15] * 6 + [.5] * 6, "window": ["fit"] * 4 + ["holdout"] * 2 + ["fit"] * 6})),
 }
+
+
+def test_the_fit_figure_draws_a_calibrations_share_series_in_percent_with_its_unit():
+    """fit.csv names the series as the calibration does ("share", sim.calibrate.observe.OBSERVABLES)."""
+    [fig] = figures_of(FIGURES["fit_figure"])
+    share = next(ax for ax in fig.axes if ax.get_title().startswith("share"))
+    assert share.get_ylabel() == "market share (%)" and share.get_ylim()[1] > 1.5
+    assert all(ax.get_ylabel() not in ("share", "purchases") for ax in fig.axes)
+    plt.close(fig)
 
 
 @pytest.mark.parametrize("name", sorted(FIGURES))
