@@ -137,22 +137,24 @@ def main() -> None:
     parser.add_argument("--population", type=int)
     parser.add_argument("--steps", type=int, default=365)
     parser.add_argument("--replicates", type=int)
-    parser.add_argument("--trials", type=int, default=60)
-    parser.add_argument("--repeats", type=int, default=2)
+    parser.add_argument("--trials", type=int)
+    parser.add_argument("--repeats", type=int)
     parser.add_argument("--workers", type=int)
     args = parser.parse_args()
     if args.mode == "whatif":
         args.population = args.population or 2000
         args.replicates = args.replicates or 10
+        args.repeats = args.repeats or 2
         whatif(args)
     elif args.mode == "planner":
-        args.trials = 4 if args.trials == 60 else args.trials
+        args.trials = args.trials or 4
         args.replicates = args.replicates or 2
-        args.repeats = max(args.repeats, 3)
+        args.repeats = args.repeats or 3
         planner(args)
     else:
         args.population = args.population or 5000
         args.replicates = args.replicates or 4
+        args.trials = args.trials or 60
         optimisation(args)
 
 

@@ -193,10 +193,10 @@ class ArrayMarketModel(Market):
             return
         # ids stay in order within each day (a stable sort: the same order whatever the algorithm); the
         # waits of many as small integers sort by radix, several times faster than 64-bit ones.
-        order = np.argsort(wait.astype(np.uint16) if len(ids) > 256 and wait.max() < 2**16 else wait, kind="stable")
+        order = np.argsort(wait.astype(np.uint16) if count > 256 and wait.max() < 2**16 else wait, kind="stable")
         wait, ids = wait[order], ids[order]
         cuts = (np.flatnonzero(wait[1:] != wait[:-1]) + 1).tolist()
-        for start, end, day in zip([0, *cuts], [*cuts, len(ids)], (wait[[0, *cuts]] + today).tolist()):
+        for start, end, day in zip([0, *cuts], [*cuts, count], (wait[[0, *cuts]] + today).tolist()):
             calendar.setdefault(day, []).append(ids[start:end])
 
     def _due(self) -> dict[int, np.ndarray]:
@@ -214,9 +214,12 @@ class ArrayMarketModel(Market):
             self.tomorrow[stage] = []
         for stage, calendar in self.calendar.items():
             parts = calendar.pop(self.clock, None)
-            # One group is one or two runs in id order (a move's ids): a merge sort is then a pass or two.
-            due[stage] = (_EMPTY if parts is None else np.sort(np.concatenate(parts)) if len(parts) > 1
-                          else np.sort(parts[0], kind="stable"))
+            if parts is None:
+                due[stage] = _EMPTY
+            elif len(parts) > 1:
+                due[stage] = np.sort(np.concatenate(parts))
+            else:  # one move's group: one or two runs in id order, which a merge sort joins in a pass or two
+                due[stage] = np.sort(parts[0], kind="stable")
         return due
 
     def _wait_for_need(self, ids: np.ndarray) -> None:

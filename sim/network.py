@@ -8,6 +8,7 @@ reaches a Poisson number of consumers drawn from the whole population.
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -179,17 +180,13 @@ def _positions(rng: np.random.Generator, batch: int, scale: float, start: float)
     """``batch`` positions of a Bernoulli process after ``start``, in floating point: the sums of gaps
     floor(E x scale) + 1 of standard exponentials E (an infinite gap is a gap past the end)."""
     pos = rng.standard_exponential(batch)
-    if scale < 1e300:  # no gap can overflow (a standard exponential draw is below 50)
+    # Only a scale near the float limit can overflow (a standard exponential draw is below 50); NumPy's
+    # errstate costs more than the arithmetic of a small batch, so it is entered only then.
+    with np.errstate(over="ignore") if scale >= 1e300 else contextlib.nullcontext():
         pos *= scale
         np.floor(pos, out=pos)
         pos += 1.0
         pos.cumsum(out=pos)
-    else:
-        with np.errstate(over="ignore"):
-            pos *= scale
-            np.floor(pos, out=pos)
-            pos += 1.0
-            pos.cumsum(out=pos)
     pos += start
     return pos
 
