@@ -47,6 +47,12 @@ DORMANT, STIMULUS, ZMOT, FMOT, SMOT, UMOT = (int(s) for s in Stage)
 _EMPTY = np.empty(0, dtype=np.int64)
 
 
+def _compiled():
+    """:mod:`sim.kernels`, imported when an array market is first built (numba is not needed before)."""
+    from . import kernels
+    return kernels
+
+
 def strata(chance: np.ndarray, ratio: float, waste: float = 500.0) -> list[tuple[np.ndarray, float]]:
     """Groups of consumers with about the same daily chance, to draw as one thinned Bernoulli process.
 
@@ -88,6 +94,8 @@ class ArrayMarketModel(Market):
 
     def _init_consumers(self) -> None:
         params, n = self.params, self.contacts.size
+        self.kernels = _compiled()
+        self.picks_positions = self.kernels.positions
         self.stage = np.zeros(n, dtype=np.int8)
         self.stage_count = [0] * len(Stage)  # plain ints: updated several times a day
         self.stage_count[DORMANT] = n
@@ -292,9 +300,10 @@ class ArrayMarketModel(Market):
     def _wake(self, triggered: list[np.ndarray]) -> np.ndarray:
         """The dormant whose need comes round today (a daily chance, drawn for the few it picks) or
         whom an ad or a story triggered; each once, in id order."""
-        picked = [members[picks[self.rng.random(len(picks)) < ratio[picks]]]
+        rng, thin, positions = self.rng, self.kernels.thin, self.picks_positions
+        picked = [thin(picks, rng.random(len(picks)), ratio, members)
                   for members, top, ratio in self.need_strata
-                  for picks in (bernoulli_picks(self.rng, len(members), top),)]
+                  for picks in (bernoulli_picks(rng, len(members), top, positions),)]
         picked = np.sort(np.concatenate(picked)) if len(picked) > 1 else picked[0] if picked else _EMPTY
         woken = picked[(self.stage[picked] == DORMANT) & self.cycling[picked]]
         triggered = np.concatenate(triggered)
@@ -346,24 +355,26 @@ class ArrayMarketModel(Market):
         chance over it. (The per-agent engine draws the same: first whether any ad is seen, then
         which brands', conditionally.)
         """
-        p, n = self.params, self.n_brands
+        p, n, rng, k = self.params, self.n_brands, self.rng, self.kernels
         seen, per_brand = [], [0] * n  # the (consumer, brand) pairs of the ads seen today, brand by brand
         for pairs, b, top, ratio in self.ad_strata:
-            picks = bernoulli_picks(self.rng, len(pairs), top)
-            seen.append(pairs[picks[self.rng.random(len(picks)) < ratio[picks]]])
+            picks = bernoulli_picks(rng, len(pairs), top, self.picks_positions)
+            seen.append(k.thin(picks, rng.random(len(picks)), ratio, pairs))
             per_brand[b] += len(seen[-1])
         flat = np.concatenate(seen) if len(seen) > 1 else seen[0] if seen else _EMPTY
         if not len(flat):
             return _EMPTY
-        self.last_ad.reshape(-1)[flat] = self.day_number
-        was = self.attitude.reshape(-1)[flat]
-        attitude = rules.move_attitude(was, 1.0, p["ads.persuasion"])
+        # Each pair's day and attitude (rules.move_attitude toward +1), and the change, summed per brand.
+        change, gained = np.empty(len(flat)), np.zeros(n, dtype=np.int64)
+        k.see_ads(flat, n, self.aware.reshape(-1), self.last_ad.reshape(-1), self.attitude.reshape(-1),
+                  self.day_number, p["ads.persuasion"], change, gained)
+        self.aware_count += gained
         start = 0
         for b, count in enumerate(per_brand):
             if count:
-                self._know(flat[start:start + count], b, attitude[start:start + count], was=was[start:start + count])
+                self.attitude_sum[b] += change[start:start + count].sum()
             start += count
-        return flat[self.rng.random(len(flat)) < p["journey.ad_trigger"]] // n
+        return flat[rng.random(len(flat)) < p["journey.ad_trigger"]] // n
 
     def _respond_to_stimulus(self, ids: np.ndarray) -> None:
         """Stimulus: a satisfied customer may go straight back to the brand (loyalty loop)."""
@@ -456,38 +467,28 @@ class ArrayMarketModel(Market):
         """SMOT, on the day use is judged: experience against expectation; service may save it."""
         if not len(ids):
             return
-        p, n = self.params, self.n_brands
-        brand = self.bought[ids]
-        flat = ids * n + brand
-        lived = rules.experience(self.qualities[brand], self.spreads[brand], self.rng.standard_normal(len(ids)),
-                                 self.rng.random(len(ids)) < self.failures[brand])
-        expected = self.expectation.reshape(-1)[flat]
-        satisfied = rules.is_satisfied(lived, expected, p["experience.tolerance"])
-        rating = rules.stars(lived, expected, p["experience.tolerance"], p["experience.delight"],
-                             p["experience.star_step"])
-        complained, recovered = rules.service_outcome(satisfied, self.rng.random(len(ids)),
-                                                      self.rng.random(len(ids)), p["service.complaint_rate"],
-                                                      self.recovery[brand])
-        satisfied = satisfied | recovered
-        rating = np.where(recovered, p["experience.recovered_rating"], rating).astype(np.int8)
+        p, n, rng = self.params, self.n_brands, self.rng
+        # Draws first, in the order of the rules' arguments; then each one's experience, in one pass.
+        z, u_fail, u_complain, u_resolve = (rng.standard_normal(len(ids)), rng.random(len(ids)),
+                                            rng.random(len(ids)), rng.random(len(ids)))
+        brand_counts, star_counts, change = np.zeros((2, n), dtype=np.int64), np.zeros(6, dtype=np.int64), np.empty(len(ids))
+        brand, happy = self.kernels.experience_day(
+            ids, n, self.bought, self.qualities, self.spreads, self.failures, self.recovery, z, u_fail, u_complain,
+            u_resolve, self.expectation.reshape(-1), self.attitude.reshape(-1), p["experience.tolerance"],
+            p["experience.delight"], p["experience.star_step"], p["service.complaint_rate"],
+            int(p["experience.recovered_rating"]), p["experience.weight"], self.last_brand, self.satisfied,
+            self.recovered, self.rating, brand_counts, star_counts, change)
         d = self.day
-        for b, count in enumerate(np.bincount(brand[recovered], minlength=n).tolist()):
-            d.recoveries[b] += count
-        for b, count in enumerate(np.bincount(brand[complained], minlength=n).tolist()):
-            d.complaints[b] += count
-        for stars, count in enumerate(np.bincount(rating, minlength=6).tolist()):
+        recoveries, complaints = brand_counts.tolist()
+        for b in range(n):
+            d.recoveries[b] += recoveries[b]
+            d.complaints[b] += complaints[b]
+        for stars, count in enumerate(star_counts.tolist()):
             d.experience_stars[stars] += count
-        happy = int(np.count_nonzero(satisfied))
         d.satisfied += happy
         d.dissatisfied += len(ids) - happy
-        was = self.attitude.reshape(-1)[flat]
-        # One knows the brand one bought (chosen among the known, or bought before).
-        self._know(flat, brand, rules.move_attitude(was, rules.stars_signal(rating), p["experience.weight"]),
-                   aware=None, was=was)
-        self.last_brand[ids] = brand
-        self.satisfied[ids] = satisfied  # and last_satisfied, the same array
-        self.recovered[ids] = recovered
-        self.rating[ids] = rating
+        # One knows the brand one bought (chosen among the known, or bought before): attitudes only.
+        self.attitude_sum += np.bincount(brand, weights=change, minlength=n)
         self._move(ids, UMOT)
 
     def _share(self, ids: np.ndarray) -> None:

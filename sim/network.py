@@ -191,11 +191,13 @@ def _positions(rng: np.random.Generator, batch: int, scale: float, start: float)
     return pos
 
 
-def bernoulli_picks(rng: np.random.Generator, count: int, chance: float) -> np.ndarray:
+def bernoulli_picks(rng: np.random.Generator, count: int, chance: float, positions=None) -> np.ndarray:
     """Positions in ``range(count)`` each picked with ``chance``, independently, in increasing order.
 
     The gaps between the picks of a Bernoulli process are geometric: the draws cost the picks, not
     ``count`` (which may be far larger than memory, as the pairs of a million consumers).
+    ``positions``: :func:`sim.kernels.positions`, the same arithmetic compiled into one pass (the
+    array engine's); the same draws and picks.
     """
     if count <= 0 or chance <= 0:
         return np.empty(0, dtype=np.int64)
@@ -210,6 +212,12 @@ def bernoulli_picks(rng: np.random.Generator, count: int, chance: float) -> np.n
     expected = count * chance
     batch = int(min(expected + 5 * expected ** 0.5 + 16, 2**26))
 
+    if count <= 2**53 and positions is not None:
+        parts, start, done = [], -1.0, False
+        while not done:
+            picks, done, start = positions(rng.standard_exponential(batch), scale, start, count)
+            parts.append(picks)
+        return parts[0] if len(parts) == 1 else np.concatenate(parts)
     if count <= 2**53:  # positions are exact in floating point: one pass of sums, integers at the end
         picks = _positions(rng, batch, scale, -1.0)
         while picks[-1] < count:

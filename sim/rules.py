@@ -95,7 +95,9 @@ def move_attitude(attitude, signal, weight):
 
 def stars_signal(stars):
     """What a rating of 1-5 whole stars says about a brand, on the attitude scale [-1, 1]."""
-    if isinstance(stars, (int, np.integer)):
+    # One rating: a Python or NumPy integer, named one by one (numba, which compiles the rules for the
+    # array engine's loops, can test these, written here, but not the abstract np.integer).
+    if isinstance(stars, (int, np.int8, np.int16, np.int32, np.int64)):
         return STAR_SIGNAL[stars]
     return np.asarray(STAR_SIGNAL)[stars]
 

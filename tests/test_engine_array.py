@@ -3,6 +3,7 @@ into the scenario key ``engine``, the command line, the API, sweeps and the app.
 
 import subprocess
 import sys
+from types import SimpleNamespace
 
 import networkx as nx
 import numpy as np
@@ -12,7 +13,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import sim
-from sim import network
+from sim import kernels, network
 from sim.agents import Stage
 from sim.app.state import Session
 from sim.engine import ArrayMarketModel
@@ -191,11 +192,16 @@ def test_ads_are_seen_with_each_brands_chance_independently():
     for _ in range(days):
         today = np.zeros((20000, 2), dtype=bool)
         calls = []
-        model._know = lambda flat, brand, attitude, **kw: calls.append((flat, brand))
+        # The compiled loop that applies the ads seen (sim.kernels.see_ads), watched.
+        def watch(flat, n, aware, last_ad, attitude, day, persuasion, change, gained):
+            calls.append(flat.copy())
+            change.fill(0.0)
+
+        model.kernels = SimpleNamespace(**{**vars(kernels), "see_ads": watch})
         model._see_ads()
-        for flat, brand in calls:
-            today[flat // 2, brand] = True
-        assert all(len(np.unique(flat)) == len(flat) for flat, _ in calls)
+        for flat in calls:
+            today[flat // 2, flat % 2] = True
+        assert all(len(np.unique(flat)) == len(flat) for flat in calls)
         seen += today
         both += int(today.all(axis=1).sum())
     chance = model.ad_exposure

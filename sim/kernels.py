@@ -1,0 +1,194 @@
+"""The array engine's inner loops, compiled with numba: one pass over a day's picked consumers instead
+of a NumPy pass (and a temporary array) per operation.
+
+What a loop does to one consumer is a rule of :mod:`sim.rules`, compiled from the very function the
+per-agent engine calls on Python floats (one rule, one place): numba compiles ``rules.move_attitude``,
+``rules.stars`` and the others as they are written, with the two helpers that switch between a float
+and an array (``rules._clip``, ``rules._exp``) given their float form here.
+
+Random draws stay with the engine, in NumPy, in the same order and numbers as a day without these
+loops: a loop only does the arithmetic between draws, element by element, in the order NumPy does it
+(IEEE arithmetic, no fused multiply-adds, no reassociation). Sums that feed the recorded columns are
+left to NumPy, whose pairwise summation a plain loop would not repeat to the last bit. So the
+recorded tables are the same bytes as those of the NumPy-only engine before these loops (checked on
+every shipped scenario when they were introduced).
+
+Compiled code is cached next to this file (``__pycache__``, or numba's user-wide cache where the
+package folder cannot be written): a process loads it in a fraction of a second, and compiles only
+the first time. numba keys a cached function on the source file it is written in; the loops here also
+compile the rules of ``rules.py``, so the cache key here covers that file too (:class:`_RulesStamp`).
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import math
+import os
+import warnings
+
+import numba
+import numpy as np
+from numba.core import caching
+from numba.core.errors import NumbaExperimentalFeatureWarning
+from numba.extending import overload
+
+from . import rules
+
+# The rules test their argument with isinstance (a float for one consumer, an array for many), which
+# numba compiles by pruning the branch not taken, and calls an experimental feature.
+warnings.filterwarnings("ignore", category=NumbaExperimentalFeatureWarning)
+
+
+# --- the cache: keyed on this file and on rules.py --------------------------------------
+
+@functools.lru_cache(maxsize=None)
+def _file_hash(path: str, mtime: float, size: int) -> bytes:
+    with open(path, "rb") as f:
+        return hashlib.sha256(f.read()).digest()
+
+
+class _RulesStamp:
+    """A cache locator whose freshness stamp covers rules.py as well as this file (numba's own covers
+    only the file a function is written in, and would load loops built on rules that have changed)."""
+
+    def get_source_stamp(self):
+        stat = os.stat(rules.__file__)
+        return super().get_source_stamp(), _file_hash(rules.__file__, stat.st_mtime, stat.st_size)
+
+    @classmethod
+    def from_function(cls, py_func, py_file):
+        if os.path.abspath(py_file) != os.path.abspath(__file__):
+            return None
+        return super().from_function(py_func, py_file)
+
+
+class _UserProvided(_RulesStamp, caching.UserProvidedCacheLocator):
+    pass
+
+
+class _InTree(_RulesStamp, caching.InTreeCacheLocator):
+    pass
+
+
+class _UserWide(_RulesStamp, caching.UserWideCacheLocator):
+    pass
+
+
+caching.CacheImpl._locator_classes[:0] = [_UserProvided, _InTree, _UserWide]
+
+
+# --- the rules' float forms -------------------------------------------------------------
+
+@overload(rules._clip)
+def _clip_float(x, low, high):
+    def clip(x, low, high):
+        return low if x < low else high if x > high else x
+    return clip
+
+
+@overload(rules._exp)
+def _exp_float(x):
+    return lambda x: math.exp(x)
+
+
+_jit = functools.partial(numba.njit, cache=True, nogil=True)
+move_attitude = numba.njit(rules.move_attitude)
+stars_signal = numba.njit(rules.stars_signal)
+experience = numba.njit(rules.experience)
+is_satisfied = numba.njit(rules.is_satisfied)
+stars = numba.njit(rules.stars)
+service_outcome = numba.njit(rules.service_outcome)
+
+
+# --- picks --------------------------------------------------------------------------------
+
+@_jit
+def positions(exponentials, scale, start, count):
+    """The positions before ``count`` of a Bernoulli process after ``start``, from a batch of standard
+    exponentials (gaps ``floor(E x scale) + 1``), and whether the batch went past the end.
+
+    The arithmetic of ``sim.network._positions`` (the gaps' running sum, then ``start`` added), stopped
+    at the first position past the end.
+    """
+    out = np.empty(len(exponentials), dtype=np.int64)
+    total = 0.0
+    for i in range(len(exponentials)):
+        total += math.floor(exponentials[i] * scale) + 1.0
+        position = total + start
+        if not position < count:
+            return out[:i], True, position
+        out[i] = np.int64(position)
+    return out, False, total + start if len(exponentials) else start
+
+
+@_jit
+def thin(picks, u, ratio, members):
+    """``members[picks[u < ratio[picks]]]``: the picks kept with their own chance over the group's largest."""
+    out = np.empty(len(picks), dtype=members.dtype)
+    kept = 0
+    for i in range(len(picks)):
+        if u[i] < ratio[picks[i]]:
+            out[kept] = members[picks[i]]
+            kept += 1
+    return out[:kept]
+
+
+# --- the journey ------------------------------------------------------------------------------
+
+@_jit
+def see_ads(flat, n, aware, last_ad, attitude, day, persuasion, change, gained):
+    """Ads seen by (consumer, brand) pairs (indexes into the flat arrays of ``n`` brands): the pair is
+    aware, the day kept, the attitude moved toward +1 by the persuasion; ``change`` gets each pair's
+    change of attitude, ``gained`` (per brand) those who were not aware."""
+    for i in range(len(flat)):
+        pair = flat[i]
+        if not aware[pair]:
+            aware[pair] = True
+            gained[pair % n] += 1
+        last_ad[pair] = day
+        was = attitude[pair]
+        now = move_attitude(was, 1.0, persuasion)
+        attitude[pair] = now
+        change[i] = now - was
+
+
+@_jit
+def experience_day(ids, n, bought, quality, spread, failure, recovery, z, u_fail, u_complain, u_resolve,
+                   expectation, attitude, tolerance, delight, star_step, complaint_rate, recovered_rating,
+                   weight, last_brand, satisfied_out, recovered_out, rating_out, brand_counts, star_counts,
+                   change):
+    """SMOT for the day's group ``ids``: experience against expectation, stars, complaint and recovery,
+    the attitude to the brand bought; each one's flags kept. ``brand_counts`` gets, per brand, the
+    recoveries (row 0) and complaints (row 1); ``star_counts`` the ratings by stars (index 1-5);
+    ``change`` each one's change of attitude. Returns the brands bought and how many were satisfied."""
+    brands = np.empty(len(ids), dtype=np.int64)
+    happy = 0
+    for i in range(len(ids)):
+        who = ids[i]
+        brand = bought[who]
+        brands[i] = brand
+        pair = who * n + brand
+        lived = experience(quality[brand], spread[brand], z[i], u_fail[i] < failure[brand])
+        expected = expectation[pair]
+        satisfied = is_satisfied(lived, expected, tolerance)
+        rating = stars(lived, expected, tolerance, delight, star_step)
+        complained, recovered = service_outcome(satisfied, u_complain[i], u_resolve[i], complaint_rate,
+                                                recovery[brand])
+        satisfied = satisfied or recovered
+        if recovered:
+            rating = recovered_rating
+            brand_counts[0, brand] += 1
+        if complained:
+            brand_counts[1, brand] += 1
+        star_counts[rating] += 1
+        happy += satisfied
+        was = attitude[pair]
+        now = move_attitude(was, stars_signal(rating), weight)
+        attitude[pair] = now
+        change[i] = now - was
+        last_brand[who] = brand
+        satisfied_out[who] = satisfied
+        recovered_out[who] = recovered
+        rating_out[who] = rating
+    return brands, happy
