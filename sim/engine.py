@@ -427,13 +427,14 @@ class ArrayMarketModel(Market):
             self.attitude.reshape(-1)[flat], self.hype_for(loyal_ids, loyal_brand), p["expectation.neutral"],
             p["expectation.attitude_weight"])
         self.rebuy[loyal_ids] = False
-        last = np.where(self.last_satisfied[ids], self.last_brand[ids], -1)
-        loyal_to = last[:, None] == np.arange(n)
-        # np.take of whole rows: several times faster than fancy indexing of a 2-D array.
-        probabilities = rules.choice_probabilities(np.take(self.attitude, ids, axis=0),
-                                                   np.take(self.aware, ids, axis=0), self.prices, loyal_to,
-                                                   **self.choice_weights)
-        choice = rules.pick(probabilities, self.rng.random(len(ids)))
+        # rules.choice_probabilities and rules.pick, compiled: the logit's exponents, NumPy's exponential
+        # (as the rule's), the choice.
+        u, weights, w = self.rng.random(len(ids)), np.empty((n + 1, len(ids))), self.choice_weights
+        self.kernels.choice_utilities(ids, n, self.aware.reshape(-1), self.attitude.reshape(-1),
+                                      np.log(self.prices / w["reference_price"]), self.last_brand, self.last_satisfied,
+                                      w["attitude_weight"], w["price_weight"], w["loyalty_bonus"],
+                                      float(w["walk_away_utility"]), weights)
+        choice = self.kernels.choose(np.exp(weights, out=weights), u)
         walk = choice >= n
         walkers = int(np.count_nonzero(walk))
         self.day.walk_aways += walkers

@@ -99,6 +99,8 @@ experience = numba.njit(rules.experience)
 is_satisfied = numba.njit(rules.is_satisfied)
 stars = numba.njit(rules.stars)
 service_outcome = numba.njit(rules.service_outcome)
+choice_utility = numba.njit(rules.choice_utility)
+pick_one = numba.njit(rules.pick_one)
 
 
 # --- picks --------------------------------------------------------------------------------
@@ -192,3 +194,44 @@ def experience_day(ids, n, bought, quality, spread, failure, recovery, z, u_fail
         recovered_out[who] = recovered
         rating_out[who] = rating
     return brands, happy
+
+
+@_jit
+def choice_utilities(ids, n, aware, attitude, log_price, last_brand, last_satisfied, attitude_weight, price_weight,
+                     loyalty_bonus, walk_away_utility, utility):
+    """FMOT: each one's utility of each brand (rows 0 to n-1; ``-inf`` for a brand one does not know)
+    and of walking away (row n), less the largest: the logit's exponents, as in
+    ``rules.choice_probabilities`` (whose exponential, NumPy's, the engine takes next)."""
+    for i in range(len(ids)):
+        who = ids[i]
+        loyal_to = last_brand[who] if last_satisfied[who] else -1
+        top = walk_away_utility
+        for b in range(n):
+            pair = who * n + b
+            if aware[pair]:
+                value = choice_utility(attitude[pair], log_price[b], 1.0 if loyal_to == b else 0.0,
+                                       attitude_weight, price_weight, loyalty_bonus)
+            else:
+                value = -np.inf
+            utility[b, i] = value
+            top = max(top, value)
+        utility[n, i] = walk_away_utility
+        for b in range(n + 1):
+            utility[b, i] -= top
+
+
+@_jit
+def choose(weights, u):
+    """Each one's option (n: walk away) from the logit's weights (options first) and a uniform draw:
+    the weights over their sum (``rules.choice_probabilities``), then ``rules.pick_one``."""
+    options, count = weights.shape
+    choice = np.empty(count, dtype=np.int64)
+    probabilities = np.empty(options)
+    for i in range(count):
+        total = 0.0
+        for b in range(options):
+            total += weights[b, i]
+        for b in range(options):
+            probabilities[b] = weights[b, i] / total
+        choice[i] = pick_one(probabilities, u[i])
+    return choice

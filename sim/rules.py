@@ -145,6 +145,12 @@ def remarketing_trigger(trigger: float, delay_days, half_life_days: float):
 
 # --- FMOT: the choice ------------------------------------------------------------
 
+def choice_utility(attitude, log_price, loyal, attitude_weight, price_weight, loyalty_bonus):
+    """What a known brand is worth at the shelf: attitude, less the price (its log against the
+    reference price), plus a bonus for the brand one was satisfied with last time (``loyal`` 1 or 0)."""
+    return attitude_weight * attitude - price_weight * log_price + loyalty_bonus * loyal
+
+
 def choice_probabilities(attitude, aware, price, loyal_to, *, reference_price, attitude_weight,
                          price_weight, loyalty_bonus, walk_away_utility):
     """Multinomial logit over the brands one knows, and walking away (last column).
@@ -154,8 +160,8 @@ def choice_probabilities(attitude, aware, price, loyal_to, *, reference_price, a
     consumer, arrays of shape (consumers, brands) for many.
     """
     if isinstance(attitude, list):  # one consumer: plain floats are far cheaper than tiny arrays
-        utility = [attitude_weight * a - price_weight * math.log(p / reference_price) + loyalty_bonus * loyal
-                   if known else -math.inf
+        utility = [choice_utility(a, math.log(p / reference_price), loyal, attitude_weight, price_weight,
+                                  loyalty_bonus) if known else -math.inf
                    for a, p, loyal, known in zip(attitude, price, loyal_to, aware)]
         utility.append(float(walk_away_utility))
         top = max(utility)
@@ -178,9 +184,9 @@ def choice_probabilities(attitude, aware, price, loyal_to, *, reference_price, a
     brands = shape[-1]
     utility = np.empty((brands + 1,) + shape[:-1])
     known = utility[:brands]
-    np.multiply(attitude_weight, brands_first(attitude), out=known)
-    known -= brands_first(price_weight * np.log(np.asarray(price, dtype=float) / reference_price))
-    known += loyalty_bonus * brands_first(loyal_to)
+    known[...] = choice_utility(brands_first(attitude), brands_first(np.log(np.asarray(price, dtype=float) /
+                                                                        reference_price)),
+                                brands_first(loyal_to), attitude_weight, price_weight, loyalty_bonus)
     np.copyto(known, -np.inf, where=~brands_first(aware, bool))
     utility[brands] = float(walk_away_utility)
     utility -= utility.max(axis=0)
@@ -192,16 +198,22 @@ def choice_probabilities(attitude, aware, price, loyal_to, *, reference_price, a
 def pick(probabilities, u):
     """Index of the option chosen by a uniform draw ``u`` (inverse CDF on the last axis)."""
     if isinstance(probabilities, list):
-        cumulative = 0.0
-        for index, p in enumerate(probabilities):
-            cumulative += p
-            if u < cumulative:
-                return index
-        return len(probabilities) - 1
+        return pick_one(probabilities, u)
     probabilities = np.asarray(probabilities)
     options_first = probabilities.T if probabilities.ndim == 2 else np.moveaxis(probabilities, -1, 0)
     cumulative = np.cumsum(options_first, axis=0)  # options first, as above
     return np.minimum((cumulative <= np.asarray(u, dtype=float)).sum(axis=0), cumulative.shape[0] - 1)
+
+
+def pick_one(probabilities, u):
+    """:func:`pick` for one consumer's options (a list or a 1-D array): the first whose cumulative
+    probability exceeds ``u`` (the count of cumulative probabilities <= u, as for many)."""
+    cumulative = 0.0
+    for index, p in enumerate(probabilities):
+        cumulative += p
+        if u < cumulative:
+            return index
+    return len(probabilities) - 1
 
 
 # --- SMOT: experience against expectation ------------------------------------------
