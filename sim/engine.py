@@ -392,26 +392,20 @@ class ArrayMarketModel(Market):
         if not len(ids):
             return
         p, n = self.params, self.n_brands
-        aware_flat, attitude_flat = self.aware.reshape(-1), self.attitude.reshape(-1)
-        expectation_flat = self.expectation.reshape(-1)
         discovered = self.rng.random((n, len(ids))) < p["journey.discovery"]
-        displayed = self.reviews.displayed()
-        susceptibility = self.susceptibility[ids] if any(count for count, _ in displayed) else None
-        first = ids * n
+        displayed = self.reviews.displayed()  # what the platform shows: count and average, per brand
+        counts = np.array([count for count, _ in displayed], dtype=float)
+        signal = np.array([rules.rating_signal(rating, p["reviews.reference_rating"], p["reviews.rating_scale"])
+                           for _, rating in displayed])
+        change, gained = np.empty((n, len(ids))), np.zeros(n, dtype=np.int64)
+        self.kernels.research_day(ids, n, discovered, self.aware.reshape(-1), self.attitude.reshape(-1),
+                                  self.expectation.reshape(-1), self.last_ad.reshape(-1), counts, signal,
+                                  p["reviews.weight"], self.susceptibility, p["reviews.half_count"], self.day_number,
+                                  p["ads.hype_days"], self._hype, p["expectation.neutral"],
+                                  p["expectation.attitude_weight"], change, gained)
+        self.aware_count += gained
         for b in range(n):
-            flat = first + b
-            aware = aware_flat[flat] | discovered[b]
-            count, rating = displayed[b]  # what the platform shows: average and count
-            attitude = was = attitude_flat[flat]
-            if count:
-                weight = rules.review_weight(p["reviews.weight"], susceptibility, float(count),
-                                             p["reviews.half_count"])
-                signal = rules.rating_signal(rating, p["reviews.reference_rating"], p["reviews.rating_scale"])
-                attitude = np.where(aware, rules.move_attitude(attitude, signal, weight), attitude)
-            self._know(flat, b, attitude, aware, was=was)
-            # Expected of every brand, known or not: a brand met after research is judged by it too.
-            expectation_flat[flat] = rules.expectation(attitude, self.hype_for(ids, b), p["expectation.neutral"],
-                                                       p["expectation.attitude_weight"])
+            self.attitude_sum[b] += change[b].sum()
         self._move(ids, FMOT)
 
     def _choose(self, ids: np.ndarray) -> None:
@@ -496,26 +490,21 @@ class ArrayMarketModel(Market):
         """UMOT: tell contacts, post a review, both, or stay silent; then dormant again."""
         if not len(ids):
             return
-        p = self.params
-        brand, satisfied = self.bought[ids], self.satisfied[ids]
-        spontaneous, prompted = rules.share_probabilities(self.propensity[ids], self.talk_weight[self.rating[ids]],
-                                                          satisfied.astype(float), p["sharing.negative_multiplier"],
-                                                          self.prompting[brand])
-        u = self.rng.random(len(ids))
-        told = u < spontaneous
-        posted = told & (self.rng.random(len(ids)) < p["sharing.public_fraction"])
-        posted |= ~told & (u < spontaneous + prompted)
-        shared = told | posted
+        p, n, rng = self.params, self.n_brands, self.rng
+        u, u_public = rng.random(len(ids)), rng.random(len(ids))
+        counts = np.zeros((3, n), dtype=np.int64)
+        teller, brand, stars, told, posted = (np.empty(len(ids), dtype=dtype)
+                                              for dtype in (np.int64, np.int16, np.int8, bool, bool))
+        shared = self.kernels.share_day(ids, self.bought, self.satisfied, self.propensity, self.talk_weight, self.rating,
+                                        self.prompting, p["sharing.negative_multiplier"], p["sharing.public_fraction"],
+                                        u, u_public, counts, teller, brand, stars, told, posted)
         d = self.day
-        asked = np.bincount(brand[~told & (self.prompting[brand] > 0)], minlength=self.n_brands).tolist()
-        positive = np.bincount(brand[shared & satisfied], minlength=self.n_brands).tolist()
-        negative = np.bincount(brand[shared & ~satisfied], minlength=self.n_brands).tolist()
-        for b in range(self.n_brands):
+        positive, negative, asked = counts.tolist()
+        for b in range(n):
             d.shares_positive[b] += positive[b]
             d.shares_negative[b] += negative[b]
             d.prompts[b] += asked[b]
-        self.outbox.append((ids[shared], brand[shared], self.rating[ids[shared]], told[shared], posted[shared]))
-        self.bought[ids] = -1
+        self.outbox.append((teller[:shared], brand[:shared], stars[:shared], told[:shared], posted[:shared]))
         self._wait_for_need(ids)
 
     def _deliver(self) -> None:

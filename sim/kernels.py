@@ -101,6 +101,10 @@ stars = numba.njit(rules.stars)
 service_outcome = numba.njit(rules.service_outcome)
 choice_utility = numba.njit(rules.choice_utility)
 pick_one = numba.njit(rules.pick_one)
+share_probabilities = numba.njit(rules.share_probabilities)
+review_weight = numba.njit(rules.review_weight)
+hype_seen = numba.njit(rules.hype_seen)
+expectation = numba.njit(rules.expectation)
 
 
 # --- picks --------------------------------------------------------------------------------
@@ -235,3 +239,59 @@ def choose(weights, u):
             probabilities[b] = weights[b, i] / total
         choice[i] = pick_one(probabilities, u[i])
     return choice
+
+
+@_jit
+def research_day(ids, n, discovered, aware, attitude, expectation_out, last_ad, review_count, signal, base_weight,
+                 susceptibility, half_count, today, hype_days, hype, neutral, attitude_weight, change, gained):
+    """ZMOT ends for ``ids``: brands discovered (``discovered``: brands first), the reviews read (a brand
+    with reviews: its displayed rating's ``signal``, weighed by their count), the expectation of every
+    brand (attitude and the hype of ads seen lately). ``change`` gets each pair's change of the aware's
+    attitude sum (brands first), ``gained`` per brand the newly aware."""
+    for b in range(n):
+        count = review_count[b]
+        for i in range(len(ids)):
+            who = ids[i]
+            pair = who * n + b
+            was_aware = aware[pair]
+            now_aware = was_aware or discovered[b, i]
+            was = attitude[pair]
+            now = was
+            if count > 0 and now_aware:
+                now = move_attitude(was, signal[b], review_weight(base_weight, susceptibility[who], count, half_count))
+            attitude[pair] = now
+            aware[pair] = now_aware
+            gained[b] += now_aware - was_aware
+            change[b, i] = (now if now_aware else 0.0) - was
+            held = hype[b] if hype_seen(last_ad[pair], today, hype_days) else 0.0
+            expectation_out[pair] = expectation(now, held, neutral, attitude_weight)
+
+
+@_jit
+def share_day(ids, bought, satisfied, propensity, talk_weight, rating, prompting, multiplier, public_fraction, u,
+              u_public, counts, teller, brand_out, stars, told_out, posted_out):
+    """UMOT for ``ids``: tell contacts, post a review, both (``rules.share_probabilities``), or stay
+    silent; the purchase is then over. ``counts`` gets per brand the positive (row 0) and negative
+    (row 1) sharers and those a brand's prompt asked (row 2); the sharers are written in order to
+    ``teller``, ``brand_out``, ``stars``, ``told_out``, ``posted_out``. Returns how many shared."""
+    shared = 0
+    for i in range(len(ids)):
+        who = ids[i]
+        brand = bought[who]
+        happy = satisfied[who]
+        spontaneous, prompted = share_probabilities(propensity[who], talk_weight[rating[who]],
+                                                    1.0 if happy else 0.0, multiplier, prompting[brand])
+        told = u[i] < spontaneous
+        posted = (told and u_public[i] < public_fraction) or (not told and u[i] < spontaneous + prompted)
+        if not told and prompting[brand] > 0:
+            counts[2, brand] += 1
+        if told or posted:
+            counts[0 if happy else 1, brand] += 1
+            teller[shared] = who
+            brand_out[shared] = brand
+            stars[shared] = rating[who]
+            told_out[shared] = told
+            posted_out[shared] = posted
+            shared += 1
+        bought[who] = -1
+    return shared
