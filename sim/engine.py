@@ -41,16 +41,20 @@ import numpy as np
 from . import rules
 from .agents import Stage
 from .model import Market
-from .network import bernoulli_picks
+from .network import LONG_GAPS, bernoulli_plan
 
 DORMANT, STIMULUS, ZMOT, FMOT, SMOT, UMOT = (int(s) for s in Stage)
 _EMPTY = np.empty(0, dtype=np.int64)
 
 
-def _compiled():
-    """:mod:`sim.kernels`, imported when an array market is first built (numba is not needed before)."""
-    from . import kernels
-    return kernels
+kernels = None  # sim.kernels, imported when the first array market is built (numba is not needed before)
+
+
+def _load_kernels() -> None:
+    global kernels
+    if kernels is None:
+        from . import kernels as compiled
+        kernels = compiled
 
 
 def strata(chance: np.ndarray, ratio: float, waste: float = 500.0) -> list[tuple[np.ndarray, float]]:
@@ -81,6 +85,19 @@ def strata(chance: np.ndarray, ratio: float, waste: float = 500.0) -> list[tuple
     return [(members, float(chance[members].max())) for members in merged]
 
 
+def draw_groups(groups: list[tuple[np.ndarray, float, np.ndarray]]) -> tuple[np.ndarray, ...]:
+    """Groups of (members, largest chance, members' chances over it) as :func:`sim.kernels.thinned_picks`
+    draws them in one call: (offsets, how, scale, batch of each group's ``bernoulli_plan``, the ratios
+    and the members end to end)."""
+    plans = [bernoulli_plan(len(members), top) for members, top, _ in groups]
+    assert all(how != LONG_GAPS for how, _, _ in plans)  # at most 2**53 members a group
+    return (np.cumsum([0] + [len(members) for members, _, _ in groups]),
+            np.array([how for how, _, _ in plans], dtype=np.int64), np.array([scale for _, scale, _ in plans]),
+            np.array([batch for _, _, batch in plans], dtype=np.int64),
+            np.concatenate([ratio for _, _, ratio in groups]) if groups else np.empty(0),
+            np.concatenate([members for members, _, _ in groups]) if groups else _EMPTY)
+
+
 class ArrayMarketModel(Market):
     """The market with the population held in arrays: the same scenario, rules and recorded table.
 
@@ -94,8 +111,7 @@ class ArrayMarketModel(Market):
 
     def _init_consumers(self) -> None:
         params, n = self.params, self.contacts.size
-        self.kernels = _compiled()
-        self.picks_positions = self.kernels.positions
+        _load_kernels()
         self.stage = np.zeros(n, dtype=np.int8)
         self.stage_count = [0] * len(Stage)  # plain ints: updated several times a day
         self.stage_count[DORMANT] = n
@@ -109,8 +125,8 @@ class ArrayMarketModel(Market):
         self.recovered = np.zeros(n, dtype=bool)  # the last experience was saved by a resolved complaint
         self.rating = np.zeros(n, dtype=np.int8)
         # The daily chance of the need, drawn per group of consumers of about the same chance.
-        self.need_strata = [(members, top, self.need_chance[members] / top)
-                            for members, top in strata(self.need_chance, self.AD_STRATUM_RATIO)]
+        self.need_strata = draw_groups([(members, top, self.need_chance[members] / top)
+                                        for members, top in strata(self.need_chance, self.AD_STRATUM_RATIO)])
         self.aware_count = self.aware.sum(axis=0).astype(np.int64)
         self.attitude_sum = np.where(self.aware, self.attitude, 0.0).sum(axis=0)
         # Who acts on a stage tomorrow (one-day stages), and who is in a stage of geometric length.
@@ -168,12 +184,14 @@ class ArrayMarketModel(Market):
         """
         if not hasattr(self, "_attention_strata"):
             self._attention_strata = self._attention_groups()
-        # (the members' (consumer, brand) pairs by index into the flat (consumers x brands) arrays, brand,
-        # largest chance, the members' chances over it) of every stratum worth drawing, brand by brand.
-        self.ad_strata = [(members * self.n_brands + b, b, float(self.ad_exposure[top, b]),
-                           self.ad_exposure[members, b] / self.ad_exposure[top, b])
-                          for b in range(self.n_brands) for members, top in self._attention_strata
-                          if self.ad_exposure[top, b] > 0]
+        # Every stratum worth drawing, brand by brand: its members' (consumer, brand) pairs by index into
+        # the flat (consumers x brands) arrays, its largest chance, the members' chances over it.
+        groups = [(b, members * self.n_brands + b, float(self.ad_exposure[top, b]),
+                   self.ad_exposure[members, b] / self.ad_exposure[top, b])
+                  for b in range(self.n_brands) for members, top in self._attention_strata
+                  if self.ad_exposure[top, b] > 0]
+        self.ad_strata = draw_groups([group[1:] for group in groups])
+        self.ad_strata_brand = [group[0] for group in groups]
 
     def _attention_groups(self) -> list[tuple[np.ndarray, int]]:
         """(members in id order, the member with the most attention) of each attention group: the
@@ -300,11 +318,8 @@ class ArrayMarketModel(Market):
     def _wake(self, triggered: list[np.ndarray]) -> np.ndarray:
         """The dormant whose need comes round today (a daily chance, drawn for the few it picks) or
         whom an ad or a story triggered; each once, in id order."""
-        rng, thin, positions = self.rng, self.kernels.thin, self.picks_positions
-        picked = [thin(picks, rng.random(len(picks)), ratio, members)
-                  for members, top, ratio in self.need_strata
-                  for picks in (bernoulli_picks(rng, len(members), top, positions),)]
-        picked = np.sort(np.concatenate(picked)) if len(picked) > 1 else picked[0] if picked else _EMPTY
+        picked = kernels.thinned_picks(self.rng, *self.need_strata, np.empty(len(self.need_strata[1]), np.int64))
+        picked = np.sort(picked) if len(self.need_strata[1]) > 1 else picked
         woken = picked[(self.stage[picked] == DORMANT) & self.cycling[picked]]
         triggered = np.concatenate(triggered)
         triggered = triggered[self.stage[triggered] == DORMANT]
@@ -355,13 +370,13 @@ class ArrayMarketModel(Market):
         chance over it. (The per-agent engine draws the same: first whether any ad is seen, then
         which brands', conditionally.)
         """
-        p, n, rng, k = self.params, self.n_brands, self.rng, self.kernels
-        seen, per_brand = [], [0] * n  # the (consumer, brand) pairs of the ads seen today, brand by brand
-        for pairs, b, top, ratio in self.ad_strata:
-            picks = bernoulli_picks(rng, len(pairs), top, self.picks_positions)
-            seen.append(k.thin(picks, rng.random(len(picks)), ratio, pairs))
-            per_brand[b] += len(seen[-1])
-        flat = np.concatenate(seen) if len(seen) > 1 else seen[0] if seen else _EMPTY
+        p, n, rng, k = self.params, self.n_brands, self.rng, kernels
+        # The (consumer, brand) pairs of the ads seen today, brand by brand.
+        kept = np.empty(len(self.ad_strata_brand), dtype=np.int64)
+        flat = k.thinned_picks(rng, *self.ad_strata, kept)
+        per_brand = [0] * n
+        for b, count in zip(self.ad_strata_brand, kept.tolist()):
+            per_brand[b] += count
         if not len(flat):
             return _EMPTY
         # Each pair's day and attitude (rules.move_attitude toward +1), and the change, summed per brand.
@@ -398,7 +413,7 @@ class ArrayMarketModel(Market):
         signal = np.array([rules.rating_signal(rating, p["reviews.reference_rating"], p["reviews.rating_scale"])
                            for _, rating in displayed])
         change, gained = np.empty((n, len(ids))), np.zeros(n, dtype=np.int64)
-        self.kernels.research_day(ids, n, discovered, self.aware.reshape(-1), self.attitude.reshape(-1),
+        kernels.research_day(ids, n, discovered, self.aware.reshape(-1), self.attitude.reshape(-1),
                                   self.expectation.reshape(-1), self.last_ad.reshape(-1), counts, signal,
                                   p["reviews.weight"], self.susceptibility, p["reviews.half_count"], self.day_number,
                                   p["ads.hype_days"], self._hype, p["expectation.neutral"],
@@ -424,11 +439,11 @@ class ArrayMarketModel(Market):
         # rules.choice_probabilities and rules.pick, compiled: the logit's exponents, NumPy's exponential
         # (as the rule's), the choice.
         u, weights, w = self.rng.random(len(ids)), np.empty((n + 1, len(ids))), self.choice_weights
-        self.kernels.choice_utilities(ids, n, self.aware.reshape(-1), self.attitude.reshape(-1),
+        kernels.choice_utilities(ids, n, self.aware.reshape(-1), self.attitude.reshape(-1),
                                       np.log(self.prices / w["reference_price"]), self.last_brand, self.last_satisfied,
                                       w["attitude_weight"], w["price_weight"], w["loyalty_bonus"],
                                       float(w["walk_away_utility"]), weights)
-        choice = self.kernels.choose(np.exp(weights, out=weights), u)
+        choice = kernels.choose(np.exp(weights, out=weights), u)
         walk = choice >= n
         walkers = int(np.count_nonzero(walk))
         self.day.walk_aways += walkers
@@ -467,7 +482,7 @@ class ArrayMarketModel(Market):
         z, u_fail, u_complain, u_resolve = (rng.standard_normal(len(ids)), rng.random(len(ids)),
                                             rng.random(len(ids)), rng.random(len(ids)))
         brand_counts, star_counts, change = np.zeros((2, n), dtype=np.int64), np.zeros(6, dtype=np.int64), np.empty(len(ids))
-        brand, happy = self.kernels.experience_day(
+        brand, happy = kernels.experience_day(
             ids, n, self.bought, self.qualities, self.spreads, self.failures, self.recovery, z, u_fail, u_complain,
             u_resolve, self.expectation.reshape(-1), self.attitude.reshape(-1), p["experience.tolerance"],
             p["experience.delight"], p["experience.star_step"], p["service.complaint_rate"],
@@ -495,7 +510,7 @@ class ArrayMarketModel(Market):
         counts = np.zeros((3, n), dtype=np.int64)
         teller, brand, stars, told, posted = (np.empty(len(ids), dtype=dtype)
                                               for dtype in (np.int64, np.int16, np.int8, bool, bool))
-        shared = self.kernels.share_day(ids, self.bought, self.satisfied, self.propensity, self.talk_weight, self.rating,
+        shared = kernels.share_day(ids, self.bought, self.satisfied, self.propensity, self.talk_weight, self.rating,
                                         self.prompting, p["sharing.negative_multiplier"], p["sharing.public_fraction"],
                                         u, u_public, counts, teller, brand, stars, told, posted)
         d = self.day

@@ -33,7 +33,7 @@ from numba.core import caching
 from numba.core.errors import NumbaExperimentalFeatureWarning
 from numba.extending import overload
 
-from . import rules
+from . import network, rules
 
 # The rules test their argument with isinstance (a float for one consumer, an array for many), which
 # numba compiles by pruning the branch not taken, and calls an experimental feature.
@@ -126,6 +126,46 @@ def positions(exponentials, scale, start, count):
             return out[:i], True, position
         out[i] = np.int64(position)
     return out, False, total + start if len(exponentials) else start
+
+
+@_jit
+def draw_picks(rng, count, how, scale, batch):
+    """``sim.network.bernoulli_picks`` with its plan (``bernoulli_plan``: how, scale, batch) made: the
+    same draws from ``rng`` (numba draws NumPy's streams) and the same positions."""
+    if how == network.NO_PICKS:
+        return np.empty(0, dtype=np.int64)
+    if how == network.ALL_PICKED:
+        return np.arange(count)
+    picks, done, start = positions(rng.standard_exponential(batch), scale, -1.0, count)
+    while not done:
+        more, done, start = positions(rng.standard_exponential(batch), scale, start, count)
+        picks = np.concatenate((picks, more))
+    return picks
+
+
+@_jit
+def thinned_picks(rng, offsets, hows, scales, batches, ratio, members, kept_counts):
+    """Groups of members picked, each group by ``bernoulli_picks`` with its largest chance (its plan:
+    ``hows``, ``scales``, ``batches``), each pick kept with its own chance over that one (a uniform
+    draw each, after the group's picks): the members kept, group after group, each group in order.
+    Group ``g`` is ``members[offsets[g]:offsets[g + 1]]`` (``ratio`` alike); ``kept_counts[g]`` gets
+    how many of it were kept. The draws of one ``bernoulli_picks`` and one ``rng.random`` per group."""
+    out = np.empty(max(np.sum(batches), 16), dtype=members.dtype)
+    size = 0
+    for g in range(len(hows)):
+        start, end = offsets[g], offsets[g + 1]
+        picks = draw_picks(rng, end - start, hows[g], scales[g], batches[g])
+        u = rng.random(len(picks))
+        if size + len(picks) > len(out):
+            out = np.concatenate((out[:size], np.empty(size + 2 * len(picks), dtype=members.dtype)))
+        kept = 0
+        for i in range(len(picks)):
+            if u[i] < ratio[start + picks[i]]:
+                out[size + kept] = members[start + picks[i]]
+                kept += 1
+        kept_counts[g] = kept
+        size += kept
+    return out[:size]
 
 
 @_jit

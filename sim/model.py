@@ -113,7 +113,6 @@ class Market(mesa.Model):
     """
 
     FAST_NETWORK = False  # build networks with NumPy rather than networkx (other bytes, same graphs)
-    picks_positions = None  # bernoulli_picks' positions: NumPy's (the array engine's are compiled)
 
     def __init__(self, scenario: Scenario | Params | str | None = None, *, seed: int | None | object = _UNSET,
                  population_size: int | None = None, network_kind: str | None = None,
@@ -337,7 +336,7 @@ class Market(mesa.Model):
         unless the consumer has bought the brand (one's own experience stays in mind)."""
         if not self.forget_chance:
             return
-        flat = bernoulli_picks(self.rng, self.aware.size, self.forget_chance, self.picks_positions)
+        flat = bernoulli_picks(self.rng, self.aware.size, self.forget_chance)
         flat = flat[self.aware.reshape(-1)[flat] & (self.purchases.reshape(-1)[flat] == 0)]
         if len(flat):
             self._unknow(flat)

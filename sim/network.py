@@ -191,34 +191,44 @@ def _positions(rng: np.random.Generator, batch: int, scale: float, start: float)
     return pos
 
 
-def bernoulli_picks(rng: np.random.Generator, count: int, chance: float, positions=None) -> np.ndarray:
-    """Positions in ``range(count)`` each picked with ``chance``, independently, in increasing order.
+NO_PICKS, ALL_PICKED, GAPS, LONG_GAPS = 0, 1, 2, 3  # how bernoulli_picks draws (bernoulli_plan)
 
-    The gaps between the picks of a Bernoulli process are geometric: the draws cost the picks, not
-    ``count`` (which may be far larger than memory, as the pairs of a million consumers).
-    ``positions``: :func:`sim.kernels.positions`, the same arithmetic compiled into one pass (the
-    array engine's); the same draws and picks.
-    """
+
+def bernoulli_plan(count: int, chance: float) -> tuple[int, float, int]:
+    """How :func:`bernoulli_picks` draws ``count`` positions each picked with ``chance``: (how, the
+    gaps' scale, the exponentials drawn per batch). ``how``: NO_PICKS, ALL_PICKED (no draw), GAPS
+    (positions exact in floating point) or LONG_GAPS (more positions than that, in integers)."""
     if count <= 0 or chance <= 0:
-        return np.empty(0, dtype=np.int64)
+        return NO_PICKS, 0.0, 0
     if count > 2**61:
         raise ValueError(f"bernoulli_picks: at most 2**61 positions, asked for {count}")
     if chance >= 1:
-        return np.arange(count, dtype=np.int64)
+        return ALL_PICKED, 0.0, 0
     # Geometric gaps by inversion, floor(E / -log(1 - p)) + 1 of standard exponentials E, in floating
     # point: a tiny chance gives gaps far beyond ``count`` (NumPy's integer geometric draws overflow
     # there), and an infinite gap is a gap past the end.
     scale = -1.0 / np.log1p(-chance)
     expected = count * chance
     batch = int(min(expected + 5 * expected ** 0.5 + 16, 2**26))
+    return GAPS if count <= 2**53 else LONG_GAPS, float(scale), batch
 
-    if count <= 2**53 and positions is not None:
-        parts, start, done = [], -1.0, False
-        while not done:
-            picks, done, start = positions(rng.standard_exponential(batch), scale, start, count)
-            parts.append(picks)
-        return parts[0] if len(parts) == 1 else np.concatenate(parts)
-    if count <= 2**53:  # positions are exact in floating point: one pass of sums, integers at the end
+
+def bernoulli_picks(rng: np.random.Generator, count: int, chance: float, draw=None) -> np.ndarray:
+    """Positions in ``range(count)`` each picked with ``chance``, independently, in increasing order.
+
+    The gaps between the picks of a Bernoulli process are geometric: the draws cost the picks, not
+    ``count`` (which may be far larger than memory, as the pairs of a million consumers).
+    ``draw``: :func:`sim.kernels.draw_picks` (the array engine's), the same draws and arithmetic
+    compiled into one pass; the same picks.
+    """
+    how, scale, batch = bernoulli_plan(count, chance)
+    if how == NO_PICKS:
+        return np.empty(0, dtype=np.int64)
+    if how == ALL_PICKED:
+        return np.arange(count, dtype=np.int64)
+    if how == GAPS and draw is not None:
+        return draw(rng, count, how, scale, batch)
+    if how == GAPS:  # positions are exact in floating point: one pass of sums, integers at the end
         picks = _positions(rng, batch, scale, -1.0)
         while picks[-1] < count:
             picks = np.concatenate([picks, _positions(rng, batch, scale, float(picks[-1]))])

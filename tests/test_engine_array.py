@@ -13,7 +13,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import sim
-from sim import kernels, network
+from sim import engine, kernels, network
 from sim.agents import Stage
 from sim.app.state import Session
 from sim.engine import ArrayMarketModel
@@ -181,12 +181,12 @@ def test_every_stage_group_acts_in_id_order():
     assert all(np.all(np.diff(g) > 0) for g in groups)
 
 
-def test_ads_are_seen_with_each_brands_chance_independently():
+def test_ads_are_seen_with_each_brands_chance_independently(monkeypatch):
     """Thinned per attention group, each consumer sees each brand's ads with its own daily chance,
     independently of the other brand: counts by attention half and of both on one day."""
     model = ArrayMarketModel(small(**{"population.size": 20000, "brands.ours.ad_intensity": 0.2,
                                       "brands.theirs.ad_intensity": 0.4}))
-    assert len(model.ad_strata) >= 2
+    assert len(model.ad_strata_brand) >= 2
     days, seen = 40, np.zeros((20000, 2))
     both = 0
     for _ in range(days):
@@ -197,7 +197,7 @@ def test_ads_are_seen_with_each_brands_chance_independently():
             calls.append(flat.copy())
             change.fill(0.0)
 
-        model.kernels = SimpleNamespace(**{**vars(kernels), "see_ads": watch})
+        monkeypatch.setattr(engine, "kernels", SimpleNamespace(**{**vars(kernels), "see_ads": watch}))
         model._see_ads()
         for flat in calls:
             today[flat // 2, flat % 2] = True
