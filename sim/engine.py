@@ -41,7 +41,7 @@ import numpy as np
 from . import rules
 from .agents import Stage
 from .model import Market
-from .network import LONG_GAPS, bernoulli_plan
+from .network import LONG_GAPS, bernoulli_picks, bernoulli_plan
 
 DORMANT, STIMULUS, ZMOT, FMOT, SMOT, UMOT = (int(s) for s in Stage)
 _EMPTY = np.empty(0, dtype=np.int64)
@@ -312,6 +312,17 @@ class ArrayMarketModel(Market):
         was = self.attitude.reshape(-1)[flat]
         self._know(flat, brand, rules.move_attitude(was, 1.0, self.params["ads.persuasion"]), aware=None, was=was)
 
+    def _forget(self) -> None:
+        """Awareness fades (:meth:`Market._forget`), compiled."""
+        if not self.forget_chance:
+            return
+        flat = bernoulli_picks(self.rng, self.aware.size, self.forget_chance, kernels.draw_picks)
+        lost, change = np.zeros(self.n_brands, dtype=np.int64), np.zeros(self.n_brands)
+        kernels.forget(flat, self.n_brands, self.aware.reshape(-1), self.purchases.reshape(-1),
+                       self.attitude.reshape(-1), lost, change)
+        self.aware_count -= lost
+        self.attitude_sum += change
+
     def _unknow(self, flat: np.ndarray) -> None:
         self._know(flat, flat % self.n_brands, np.zeros(len(flat)), np.zeros(len(flat), dtype=bool))
 
@@ -431,18 +442,16 @@ class ArrayMarketModel(Market):
         rebuy = self.rebuy[ids]
         loyal_ids, ids = ids[rebuy], ids[~rebuy]
         loyal_brand = self.last_brand[loyal_ids]
-        flat = loyal_ids * n + loyal_brand
-        self.expectation.reshape(-1)[flat] = rules.expectation(
-            self.attitude.reshape(-1)[flat], self.hype_for(loyal_ids, loyal_brand), p["expectation.neutral"],
-            p["expectation.attitude_weight"])
-        self.rebuy[loyal_ids] = False
+        kernels.expect_loyal(loyal_ids, loyal_brand, n, self.attitude.reshape(-1), self.last_ad.reshape(-1),
+                             self.day_number, p["ads.hype_days"], self._hype, p["expectation.neutral"],
+                             p["expectation.attitude_weight"], self.expectation.reshape(-1), self.rebuy)
         # rules.choice_probabilities and rules.pick, compiled: the logit's exponents, NumPy's exponential
         # (as the rule's), the choice.
         u, weights, w = self.rng.random(len(ids)), np.empty((n + 1, len(ids))), self.choice_weights
         kernels.choice_utilities(ids, n, self.aware.reshape(-1), self.attitude.reshape(-1),
-                                      np.log(self.prices / w["reference_price"]), self.last_brand, self.last_satisfied,
-                                      w["attitude_weight"], w["price_weight"], w["loyalty_bonus"],
-                                      float(w["walk_away_utility"]), weights)
+                                 np.log(self.prices / w["reference_price"]), self.last_brand, self.last_satisfied,
+                                 w["attitude_weight"], w["price_weight"], w["loyalty_bonus"],
+                                 float(w["walk_away_utility"]), weights)
         choice = kernels.choose(np.exp(weights, out=weights), u)
         walk = choice >= n
         walkers = int(np.count_nonzero(walk))
@@ -453,23 +462,16 @@ class ArrayMarketModel(Market):
             ids, choice = ids[~walk], choice[~walk]
         buyers = np.concatenate([loyal_ids, ids])
         brand = np.concatenate([loyal_brand, choice])
-        previous = self.last_brand[buyers]
-        retained = rules.is_retention(previous, brand)
-        followed = self.last_satisfied[buyers] & (previous >= 0)  # a purchase after a satisfied experience
-        self.rebuys_after += np.bincount(2 * self.recovered[buyers[followed]] + retained[followed],
-                                         minlength=4).reshape(2, 2)
-        bought = np.bincount(brand, minlength=n).tolist()
-        kept = np.bincount(brand[retained], minlength=n).tolist()
+        bought, kept = np.zeros(n, dtype=np.int64), np.zeros(n, dtype=np.int64)
+        self.adopters += kernels.buy(buyers, brand, n, self.last_brand, self.last_satisfied, self.recovered,
+                                     self.purchases.reshape(-1), self.bought, self.cycling, self.rebuys_after, bought,
+                                     kept)
         d = self.day
-        for b in range(n):
-            d.purchases[b] += bought[b]
-            d.revenue[b] += float(bought[b] * self.levers[b]["price"])
-            d.retentions[b] += kept[b]
-            d.acquisitions[b] += bought[b] - kept[b]
-        self.adopters += int(np.count_nonzero(previous < 0))
-        self.purchases.reshape(-1)[buyers * n + brand] += 1  # each buyer once
-        self.bought[buyers] = brand
-        self.cycling[buyers] = True  # a customer now has the category's purchase cycle
+        for b, (sold, retained) in enumerate(zip(bought.tolist(), kept.tolist())):
+            d.purchases[b] += sold
+            d.revenue[b] += float(sold * self.levers[b]["price"])
+            d.retentions[b] += retained
+            d.acquisitions[b] += sold - retained
         # The buyers come from two stages' groups: FMOT for all, so one move.
         self._move(buyers, SMOT)
 
@@ -481,7 +483,8 @@ class ArrayMarketModel(Market):
         # Draws first, in the order of the rules' arguments; then each one's experience, in one pass.
         z, u_fail, u_complain, u_resolve = (rng.standard_normal(len(ids)), rng.random(len(ids)),
                                             rng.random(len(ids)), rng.random(len(ids)))
-        brand_counts, star_counts, change = np.zeros((2, n), dtype=np.int64), np.zeros(6, dtype=np.int64), np.empty(len(ids))
+        brand_counts, star_counts = np.zeros((2, n), dtype=np.int64), np.zeros(6, dtype=np.int64)
+        change = np.empty(len(ids))
         brand, happy = kernels.experience_day(
             ids, n, self.bought, self.qualities, self.spreads, self.failures, self.recovery, z, u_fail, u_complain,
             u_resolve, self.expectation.reshape(-1), self.attitude.reshape(-1), p["experience.tolerance"],

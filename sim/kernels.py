@@ -105,6 +105,7 @@ share_probabilities = numba.njit(rules.share_probabilities)
 review_weight = numba.njit(rules.review_weight)
 hype_seen = numba.njit(rules.hype_seen)
 expectation = numba.njit(rules.expectation)
+is_retention = numba.njit(rules.is_retention)
 
 
 # --- picks --------------------------------------------------------------------------------
@@ -335,3 +336,56 @@ def share_day(ids, bought, satisfied, propensity, talk_weight, rating, prompting
             shared += 1
         bought[who] = -1
     return shared
+
+
+@_jit
+def expect_loyal(ids, brand, n, attitude, last_ad, today, hype_days, hype, neutral, attitude_weight, expectation_out,
+                 rebuy):
+    """The loyal who skipped research expect of the brand they buy again what ZMOT would have them
+    expect (``rules.expectation``: attitude and the hype of ads seen lately); their skip is used up."""
+    for i in range(len(ids)):
+        who = ids[i]
+        pair = who * n + brand[i]
+        held = hype[brand[i]] if hype_seen(last_ad[pair], today, hype_days) else 0.0
+        expectation_out[pair] = expectation(attitude[pair], held, neutral, attitude_weight)
+        rebuy[who] = False
+
+
+@_jit
+def buy(buyers, brand, n, last_brand, last_satisfied, recovered, purchases, bought, cycling, rebuys_after,
+        bought_counts, kept_counts):
+    """FMOT's purchases: each buyer's brand kept (``bought``, ``purchases``, its purchase cycle started);
+    per brand the purchases and those that kept a customer (``rules.is_retention``); after a satisfied
+    experience, ``rebuys_after[resolved complaint?, same brand?]``. Returns how many bought for the
+    first time."""
+    adopters = 0
+    for i in range(len(buyers)):
+        who, chosen = buyers[i], brand[i]
+        previous = last_brand[who]
+        retained = is_retention(previous, chosen)
+        if last_satisfied[who] and previous >= 0:
+            rebuys_after[1 if recovered[who] else 0, 1 if retained else 0] += 1
+        bought_counts[chosen] += 1
+        if retained:
+            kept_counts[chosen] += 1
+        if previous < 0:
+            adopters += 1
+        purchases[who * n + chosen] += 1
+        bought[who] = chosen
+        cycling[who] = True
+    return adopters
+
+
+@_jit
+def forget(flat, n, aware, purchases, attitude, lost, change):
+    """Awareness fades: the (consumer, brand) pairs picked today are forgotten (attitude back to 0)
+    unless the consumer has bought the brand. ``lost`` and ``change`` get, per brand, how many were
+    forgotten and the change of the aware's attitude sum."""
+    for i in range(len(flat)):
+        pair = flat[i]
+        if aware[pair] and purchases[pair] == 0:
+            brand = pair % n
+            lost[brand] += 1
+            change[brand] += 0.0 - attitude[pair]
+            aware[pair] = False
+            attitude[pair] = 0.0
