@@ -113,7 +113,7 @@ class ArrayMarketModel(Market):
         params, n = self.params, self.contacts.size
         _load_kernels()
         self.stage = np.zeros(n, dtype=np.int8)
-        self.stage_count = [0] * len(Stage)  # plain ints: updated several times a day
+        self.stage_count = np.zeros(len(Stage), dtype=np.int64)  # kept up to date by every move
         self.stage_count[DORMANT] = n
         # Whether a consumer has the category's purchase cycle (not yet, in a new category).
         self.cycling = np.full(n, not params["market.new_category"])
@@ -148,7 +148,7 @@ class ArrayMarketModel(Market):
         return self.contacts.size
 
     def stage_counts(self) -> np.ndarray:
-        return np.array(self.stage_count, dtype=np.int64)
+        return self.stage_count.copy()
 
     def aware_attitude(self) -> tuple[np.ndarray, np.ndarray]:
         return self.aware_count.copy(), self.attitude_sum.copy()
@@ -212,7 +212,13 @@ class ArrayMarketModel(Market):
             self.tomorrow[stage].append(ids)
             return
         # Due on day today + G, G geometric (>= 1): from tomorrow, each day's chance of leaving.
-        wait = self.rng.geometric(self.leave_chance[stage], count)
+        self._schedule(ids, self.rng.geometric(self.leave_chance[stage], count), stage)
+
+    def _schedule(self, ids: np.ndarray, wait: np.ndarray, stage: int) -> None:
+        """Enter consumers into a stage of geometric length's calendar: each acts on it ``wait`` days from today."""
+        count = len(ids)
+        if not count:
+            return
         calendar, today = self.calendar[stage], self.clock
         if count == 1:
             calendar.setdefault(today + int(wait[0]), []).append(ids)
@@ -294,12 +300,7 @@ class ArrayMarketModel(Market):
         self.clock += 1
         woken = self._wake([self._hear_stories(), self._see_ads(), self._remarket()])
         # Every group acts on its stage at the start of the day; what is shared is heard tomorrow.
-        due = self._due()
-        self._respond_to_stimulus(due[STIMULUS])
-        self._research(due[ZMOT])
-        self._choose(due[FMOT])
-        self._experience(due[SMOT])
-        self._share(due[UMOT])
+        self._journey(self._due())
         self._move(woken, STIMULUS)
         self._deliver()
 
@@ -402,128 +403,81 @@ class ArrayMarketModel(Market):
             start += count
         return flat[rng.random(len(flat)) < p["journey.ad_trigger"]] // n
 
-    def _respond_to_stimulus(self, ids: np.ndarray) -> None:
-        """Stimulus: a satisfied customer may go straight back to the brand (loyalty loop)."""
-        if not len(ids):
-            return
-        loyal = self.last_satisfied[ids] & (self.last_brand[ids] >= 0)
-        rebuy = loyal & (self.rng.random(len(ids)) < self.params["journey.loyal_skip_research"])
-        self.rebuy[ids[rebuy]] = True
-        self._move(ids[rebuy], FMOT)
-        research = ids[~rebuy]
-        self._move(research, ZMOT)
+    def _journey(self, due: dict[int, np.ndarray]) -> None:
+        """Every group acts on its stage, in the journey's order: Stimulus (a satisfied customer may go
+        straight back to the brand: the loyalty loop), the end of research (ZMOT: discover brands, read
+        reviews, form expectations), the shelf (FMOT: buy a brand or walk away), the end of use (SMOT:
+        experience against expectation; service may save it), sharing (UMOT: tell contacts, post a
+        review, both, or stay silent; then dormant again).
 
-    def _research(self, ids: np.ndarray) -> None:
-        """ZMOT, on the day research ends: discover brands, read reviews, form expectations."""
-        if not len(ids):
-            return
-        p, n = self.params, self.n_brands
-        discovered = self.rng.random((n, len(ids))) < p["journey.discovery"]
+        Compiled in two calls (:func:`sim.kernels.to_the_shelf`, :func:`sim.kernels.from_the_shelf`)
+        with NumPy's exponential of the choice between them; here, what they counted is recorded and
+        the groups are put in the calendar.
+        """
+        p, n, rng, w = self.params, self.n_brands, self.rng, self.choice_weights
+        stimulus, researching, shopping, using, sharing = due[STIMULUS], due[ZMOT], due[FMOT], due[SMOT], due[UMOT]
+        aware, attitude, expectation = self.aware.reshape(-1), self.attitude.reshape(-1), self.expectation.reshape(-1)
         displayed = self.reviews.displayed()  # what the platform shows: count and average, per brand
-        counts = np.array([count for count, _ in displayed], dtype=float)
-        signal = np.array([rules.rating_signal(rating, p["reviews.reference_rating"], p["reviews.rating_scale"])
-                           for _, rating in displayed])
-        change, gained = np.empty((n, len(ids))), np.zeros(n, dtype=np.int64)
-        kernels.research_day(ids, n, discovered, self.aware.reshape(-1), self.attitude.reshape(-1),
-                                  self.expectation.reshape(-1), self.last_ad.reshape(-1), counts, signal,
-                                  p["reviews.weight"], self.susceptibility, p["reviews.half_count"], self.day_number,
-                                  p["ads.hype_days"], self._hype, p["expectation.neutral"],
-                                  p["expectation.attitude_weight"], change, gained)
-        self.aware_count += gained
-        for b in range(n):
-            self.attitude_sum[b] += change[b].sum()
-        self._move(ids, FMOT)
-
-    def _choose(self, ids: np.ndarray) -> None:
-        """FMOT: at the shelf, buy a brand or walk away."""
-        if not len(ids):
-            return
-        p, n = self.params, self.n_brands
-        rebuy = self.rebuy[ids]
-        loyal_ids, ids = ids[rebuy], ids[~rebuy]
-        loyal_brand = self.last_brand[loyal_ids]
-        kernels.expect_loyal(loyal_ids, loyal_brand, n, self.attitude.reshape(-1), self.last_ad.reshape(-1),
-                             self.day_number, p["ads.hype_days"], self._hype, p["expectation.neutral"],
-                             p["expectation.attitude_weight"], self.expectation.reshape(-1), self.rebuy)
-        # rules.choice_probabilities and rules.pick, compiled: the logit's exponents, NumPy's exponential
-        # (as the rule's), the choice.
-        u, weights, w = self.rng.random(len(ids)), np.empty((n + 1, len(ids))), self.choice_weights
-        kernels.choice_utilities(ids, n, self.aware.reshape(-1), self.attitude.reshape(-1),
-                                 np.log(self.prices / w["reference_price"]), self.last_brand, self.last_satisfied,
-                                 w["attitude_weight"], w["price_weight"], w["loyalty_bonus"],
-                                 float(w["walk_away_utility"]), weights)
-        choice = kernels.choose(np.exp(weights, out=weights), u)
-        walk = choice >= n
-        walkers = int(np.count_nonzero(walk))
-        self.day.walk_aways += walkers
-        if walkers:
-            self.walked_today = ids[walk]
-            self._wait_for_need(ids[walk])
-            ids, choice = ids[~walk], choice[~walk]
-        buyers = np.concatenate([loyal_ids, ids])
-        brand = np.concatenate([loyal_brand, choice])
-        bought, kept = np.zeros(n, dtype=np.int64), np.zeros(n, dtype=np.int64)
-        self.adopters += kernels.buy(buyers, brand, n, self.last_brand, self.last_satisfied, self.recovered,
-                                     self.purchases.reshape(-1), self.bought, self.cycling, self.rebuys_after, bought,
-                                     kept)
+        review_count = np.array([count for count, _ in displayed], dtype=float)
+        review_signal = np.array([rules.rating_signal(rating, p["reviews.reference_rating"], p["reviews.rating_scale"])
+                                  for _, rating in displayed], dtype=float)
+        research_change, gained = np.empty((n, len(researching))), np.zeros(n, dtype=np.int64)
+        back, into, research_days, loyal, loyal_brand, others, u_choice, weights = kernels.to_the_shelf(
+            rng, n, stimulus, researching, self.stage, self.stage_count, self.rebuy, self.satisfied, self.last_brand,
+            float(p["journey.loyal_skip_research"]), float(self.leave_research), float(p["journey.discovery"]), aware,
+            attitude, expectation, self.last_ad.reshape(-1), review_count, review_signal, float(p["reviews.weight"]),
+            self.susceptibility, float(p["reviews.half_count"]), int(self.day_number), float(p["ads.hype_days"]),
+            self._hype, float(p["expectation.neutral"]), float(p["expectation.attitude_weight"]), research_change,
+            gained, shopping, np.log(self.prices / w["reference_price"]), float(w["attitude_weight"]),
+            float(w["price_weight"]), float(w["loyalty_bonus"]), float(w["walk_away_utility"]))
+        if len(back):
+            self.tomorrow[FMOT].append(back)
+        self._schedule(into, research_days, ZMOT)
+        if len(researching):
+            self.aware_count += gained
+            for b in range(n):  # NumPy's sum of each brand's changes, as a vectorised day summed them
+                self.attitude_sum[b] += research_change[b].sum()
+            self.tomorrow[FMOT].append(researching)
+        sales, service, talk = (np.zeros((2, n), dtype=np.int64), np.zeros((2, n), dtype=np.int64),
+                                np.zeros((3, n), dtype=np.int64))
+        star_counts, totals, experience_change = np.zeros(6, dtype=np.int64), np.zeros(4, dtype=np.int64), np.zeros(n)
+        walked, buyers, use_days, teller, brand, stars, told, posted = kernels.from_the_shelf(
+            rng, n, loyal, loyal_brand, others, np.exp(weights, out=weights), u_choice, self.stage, self.stage_count,
+            self.last_brand, self.satisfied, self.recovered, self.purchases.reshape(-1), self.bought, self.cycling,
+            self.rebuys_after, sales, float(self.leave_experience), using, self.qualities, self.spreads, self.failures,
+            self.recovery, expectation, attitude, float(p["experience.tolerance"]), float(p["experience.delight"]),
+            float(p["experience.star_step"]), float(p["service.complaint_rate"]), int(p["experience.recovered_rating"]),
+            float(p["experience.weight"]), self.rating, service, star_counts, experience_change, sharing,
+            self.propensity, self.talk_weight, self.prompting, float(p["sharing.negative_multiplier"]),
+            float(p["sharing.public_fraction"]), talk, totals)
         d = self.day
-        for b, (sold, retained) in enumerate(zip(bought.tolist(), kept.tolist())):
+        walk_aways, adopters, happy, unhappy = totals.tolist()
+        d.walk_aways += walk_aways
+        if walk_aways:
+            self.walked_today = walked
+        self.adopters += adopters
+        for b, (sold, kept) in enumerate(zip(*sales.tolist())):
             d.purchases[b] += sold
             d.revenue[b] += float(sold * self.levers[b]["price"])
-            d.retentions[b] += retained
-            d.acquisitions[b] += sold - retained
-        # The buyers come from two stages' groups: FMOT for all, so one move.
-        self._move(buyers, SMOT)
-
-    def _experience(self, ids: np.ndarray) -> None:
-        """SMOT, on the day use is judged: experience against expectation; service may save it."""
-        if not len(ids):
-            return
-        p, n, rng = self.params, self.n_brands, self.rng
-        # Draws first, in the order of the rules' arguments; then each one's experience, in one pass.
-        z, u_fail, u_complain, u_resolve = (rng.standard_normal(len(ids)), rng.random(len(ids)),
-                                            rng.random(len(ids)), rng.random(len(ids)))
-        brand_counts, star_counts = np.zeros((2, n), dtype=np.int64), np.zeros(6, dtype=np.int64)
-        change = np.empty(len(ids))
-        brand, happy = kernels.experience_day(
-            ids, n, self.bought, self.qualities, self.spreads, self.failures, self.recovery, z, u_fail, u_complain,
-            u_resolve, self.expectation.reshape(-1), self.attitude.reshape(-1), p["experience.tolerance"],
-            p["experience.delight"], p["experience.star_step"], p["service.complaint_rate"],
-            int(p["experience.recovered_rating"]), p["experience.weight"], self.last_brand, self.satisfied,
-            self.recovered, self.rating, brand_counts, star_counts, change)
-        d = self.day
-        recoveries, complaints = brand_counts.tolist()
-        for b in range(n):
-            d.recoveries[b] += recoveries[b]
-            d.complaints[b] += complaints[b]
-        for stars, count in enumerate(star_counts.tolist()):
-            d.experience_stars[stars] += count
-        d.satisfied += happy
-        d.dissatisfied += len(ids) - happy
-        # One knows the brand one bought (chosen among the known, or bought before): attitudes only.
-        self.attitude_sum += np.bincount(brand, weights=change, minlength=n)
-        self._move(ids, UMOT)
-
-    def _share(self, ids: np.ndarray) -> None:
-        """UMOT: tell contacts, post a review, both, or stay silent; then dormant again."""
-        if not len(ids):
-            return
-        p, n, rng = self.params, self.n_brands, self.rng
-        u, u_public = rng.random(len(ids)), rng.random(len(ids))
-        counts = np.zeros((3, n), dtype=np.int64)
-        teller, brand, stars, told, posted = (np.empty(len(ids), dtype=dtype)
-                                              for dtype in (np.int64, np.int16, np.int8, bool, bool))
-        shared = kernels.share_day(ids, self.bought, self.satisfied, self.propensity, self.talk_weight, self.rating,
-                                        self.prompting, p["sharing.negative_multiplier"], p["sharing.public_fraction"],
-                                        u, u_public, counts, teller, brand, stars, told, posted)
-        d = self.day
-        positive, negative, asked = counts.tolist()
-        for b in range(n):
-            d.shares_positive[b] += positive[b]
-            d.shares_negative[b] += negative[b]
-            d.prompts[b] += asked[b]
-        self.outbox.append((teller[:shared], brand[:shared], stars[:shared], told[:shared], posted[:shared]))
-        self._wait_for_need(ids)
+            d.retentions[b] += kept
+            d.acquisitions[b] += sold - kept
+        self._schedule(buyers, use_days, SMOT)
+        if len(using):
+            for b, (recoveries, complaints) in enumerate(zip(*service.tolist())):
+                d.recoveries[b] += recoveries
+                d.complaints[b] += complaints
+            for count_stars, count in enumerate(star_counts.tolist()):
+                d.experience_stars[count_stars] += count
+            d.satisfied += happy
+            d.dissatisfied += unhappy
+            self.attitude_sum += experience_change  # np.bincount's sum per brand, one by one
+            self.tomorrow[UMOT].append(using)
+        if len(sharing):
+            for b, (positive, negative, asked) in enumerate(zip(*talk.tolist())):
+                d.shares_positive[b] += positive
+                d.shares_negative[b] += negative
+                d.prompts[b] += asked
+            self.outbox.append((teller, brand, stars, told, posted))
 
     def _deliver(self) -> None:
         """Tonight: reviews join the public pool, stories reach the contacts who meet them."""

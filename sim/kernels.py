@@ -389,3 +389,147 @@ def forget(flat, n, aware, purchases, attitude, lost, change):
             change[brand] += 0.0 - attitude[pair]
             aware[pair] = False
             attitude[pair] = 0.0
+
+
+# --- the day's stages, from Stimulus to the shelf and from the shelf to sharing ---------------------
+# Stage numbers (sim.agents.Stage): Dormant, Stimulus, ZMOT, FMOT, SMOT, UMOT.
+DORMANT, STIMULUS, ZMOT, FMOT, SMOT, UMOT = 0, 1, 2, 3, 4, 5
+
+
+@_jit
+def _enter(ids, new, stage, stage_count):
+    for who in ids:
+        stage_count[stage[who]] -= 1
+        stage_count[new] += 1
+        stage[who] = new
+
+
+@_jit
+def to_the_shelf(rng, n, stimulus, researching, stage, stage_count, rebuy, satisfied, last_brand, loyal_skip,
+                 leave_research, discovery, aware, attitude, expectation_pairs, last_ad, review_count, review_signal,
+                 review_weight_base, susceptibility, half_count, today, hype_days, hype, neutral, attitude_weight,
+                 research_change, gained, shopping, log_price, choice_attitude_weight, price_weight, loyalty_bonus,
+                 walk_away_utility):
+    """The morning's stages, with the day's draws in the engine's order: Stimulus (the satisfied may go
+    straight back to their brand, the others start research: each research's length drawn), the end
+    of research (ZMOT: brands discovered, reviews read, expectations formed) and, at the shelf (FMOT),
+    the loyal's expectations and the logit's exponents of the others (NumPy's exponential comes next).
+
+    Returns (straight back to the shelf, into research, their research days, the loyal at the shelf,
+    their brands, the others at the shelf, their uniform draws, the logit's exponents: options first).
+    ``research_change`` (brands first) and ``gained`` as :func:`research_day`'s.
+    """
+    # Stimulus: a satisfied customer may go straight back to the brand (loyalty loop).
+    u = rng.random(len(stimulus))
+    back = np.empty(len(stimulus), dtype=np.int64)
+    into = np.empty(len(stimulus), dtype=np.int64)
+    n_back = n_into = 0
+    for i in range(len(stimulus)):
+        who = stimulus[i]
+        if satisfied[who] and last_brand[who] >= 0 and u[i] < loyal_skip:
+            rebuy[who] = True
+            back[n_back] = who
+            n_back += 1
+        else:
+            into[n_into] = who
+            n_into += 1
+    back, into = back[:n_back], into[:n_into]
+    _enter(back, FMOT, stage, stage_count)
+    _enter(into, ZMOT, stage, stage_count)
+    research_days = rng.geometric(leave_research, n_into) if n_into else np.empty(0, dtype=np.int64)
+    # ZMOT ends: discover brands, read reviews, form expectations; then to the shelf tomorrow.
+    if len(researching):
+        discovered = rng.random(n * len(researching)).reshape((n, len(researching))) < discovery
+        research_day(researching, n, discovered, aware, attitude, expectation_pairs, last_ad, review_count,
+                     review_signal, review_weight_base, susceptibility, half_count, today, hype_days, hype, neutral,
+                     attitude_weight, research_change, gained)
+        _enter(researching, FMOT, stage, stage_count)
+    # FMOT: the loyal buy their brand again; the others choose.
+    loyal = np.empty(len(shopping), dtype=np.int64)
+    others = np.empty(len(shopping), dtype=np.int64)
+    n_loyal = n_others = 0
+    for who in shopping:
+        if rebuy[who]:
+            loyal[n_loyal] = who
+            n_loyal += 1
+        else:
+            others[n_others] = who
+            n_others += 1
+    loyal, others = loyal[:n_loyal], others[:n_others]
+    loyal_brand = np.empty(n_loyal, dtype=np.int64)
+    for i in range(n_loyal):
+        loyal_brand[i] = last_brand[loyal[i]]
+    expect_loyal(loyal, loyal_brand, n, attitude, last_ad, today, hype_days, hype, neutral, attitude_weight,
+                 expectation_pairs, rebuy)
+    u_choice = rng.random(n_others)
+    exponents = np.empty((n + 1, n_others))
+    choice_utilities(others, n, aware, attitude, log_price, last_brand, satisfied, choice_attitude_weight,
+                     price_weight, loyalty_bonus, walk_away_utility, exponents)
+    return back, into, research_days, loyal, loyal_brand, others, u_choice, exponents
+
+
+@_jit
+def from_the_shelf(rng, n, loyal, loyal_brand, others, weights, u_choice, stage, stage_count, last_brand, satisfied,
+                   recovered, purchases, bought, cycling, rebuys_after, sales, leave_experience, experiencing,
+                   quality, spread, failure, recovery, expectation_pairs, attitude, tolerance, delight, star_step,
+                   complaint_rate, recovered_rating, experience_weight, rating, service, star_counts,
+                   experience_change, sharing, propensity, talk_weight, prompting, multiplier, public_fraction, talk,
+                   totals):
+    """The rest of the day's stages, with the draws in the engine's order: the choice at the shelf
+    (``weights``: the logit's exponentials, options first), the purchases (each use's length drawn),
+    the experiences judged today (SMOT) and the sharing (UMOT).
+
+    Returns (who walked away, who bought, their days of use, and the sharers: teller, brand, stars,
+    told, posted). Counts per brand: ``sales`` (bought, kept a customer), ``service`` (recoveries,
+    complaints), ``talk`` (positive, negative, asked); ``star_counts`` by stars; ``totals``: walk-aways,
+    first purchases, satisfied, dissatisfied; ``experience_change`` the aware's attitude sum per brand.
+    """
+    # FMOT: the choice (rules.choice_probabilities' weights over their sum, rules.pick_one).
+    choice = choose(weights, u_choice)
+    walked = np.empty(len(others), dtype=np.int64)
+    buyers = np.empty(len(loyal) + len(others), dtype=np.int64)
+    brand = np.empty(len(buyers), dtype=np.int64)
+    buyers[:len(loyal)] = loyal
+    brand[:len(loyal)] = loyal_brand
+    n_walked, n_buyers = 0, len(loyal)
+    for i in range(len(others)):
+        if choice[i] >= n:
+            walked[n_walked] = others[i]
+            n_walked += 1
+        else:
+            buyers[n_buyers] = others[i]
+            brand[n_buyers] = choice[i]
+            n_buyers += 1
+    walked, buyers, brand = walked[:n_walked], buyers[:n_buyers], brand[:n_buyers]
+    totals[0] += n_walked
+    _enter(walked, DORMANT, stage, stage_count)
+    totals[1] += buy(buyers, brand, n, last_brand, satisfied, recovered, purchases, bought, cycling, rebuys_after,
+                     sales[0], sales[1])
+    _enter(buyers, SMOT, stage, stage_count)
+    use_days = rng.geometric(leave_experience, n_buyers) if n_buyers else np.empty(0, dtype=np.int64)
+    # SMOT: experience against expectation; service may save it. Then to sharing tomorrow.
+    if len(experiencing):
+        k = len(experiencing)
+        z, u_fail, u_complain, u_resolve = rng.standard_normal(k), rng.random(k), rng.random(k), rng.random(k)
+        change = np.empty(k)
+        lived_brand, happy = experience_day(experiencing, n, bought, quality, spread, failure, recovery, z, u_fail,
+                                            u_complain, u_resolve, expectation_pairs, attitude, tolerance, delight,
+                                            star_step, complaint_rate, recovered_rating, experience_weight,
+                                            last_brand, satisfied, recovered, rating, service, star_counts, change)
+        totals[2] += happy
+        totals[3] += k - happy
+        for i in range(k):  # np.bincount's order: one by one
+            experience_change[lived_brand[i]] += change[i]
+        _enter(experiencing, UMOT, stage, stage_count)
+    # UMOT: tell contacts, post a review, both, or stay silent; then dormant again.
+    k = len(sharing)
+    teller, told_brand = np.empty(k, dtype=np.int64), np.empty(k, dtype=np.int16)
+    stars, told, posted = np.empty(k, dtype=np.int8), np.empty(k, dtype=np.bool_), np.empty(k, dtype=np.bool_)
+    shared = 0
+    if k:
+        u, u_public = rng.random(k), rng.random(k)
+        shared = share_day(sharing, bought, satisfied, propensity, talk_weight, rating, prompting, multiplier,
+                           public_fraction, u, u_public, talk, teller, told_brand, stars, told, posted)
+        _enter(sharing, DORMANT, stage, stage_count)
+    return (walked, buyers, use_days, teller[:shared], told_brand[:shared], stars[:shared], told[:shared],
+            posted[:shared])

@@ -303,7 +303,7 @@ class Market(mesa.Model):
         """Derived per-brand quantities, recomputed when an intervention changes a lever."""
         self.price_list = [lv["price"] for lv in self.levers]
         self.hype = [self.params["ads.hype"] * lv["ad_intensity"] for lv in self.levers]
-        self._hype = np.asarray(self.hype)
+        self._hype = np.asarray(self.hype, dtype=float)
         for j, levers in enumerate(self.levers):
             self.ad_exposure[:, j] = rules.exposure_probability(levers["ad_intensity"], self.attention)
         self.ad_any = 1.0 - np.prod(1.0 - self.ad_exposure, axis=1)

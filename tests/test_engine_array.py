@@ -171,10 +171,14 @@ def test_every_stage_group_acts_in_id_order():
     """As in the per-agent engine: the order decides which of a night's many reviews are the most
     recent ones read in research (a large population posts more than ``reviews.read`` a night)."""
     model = ArrayMarketModel(small(**{"population.size": 3000}))
-    groups = []
-    for name in ("_respond_to_stimulus", "_research", "_choose", "_experience", "_share"):
-        act = getattr(model, name)
-        setattr(model, name, lambda ids, act=act: (groups.append(ids.copy()), act(ids))[1])
+    groups, due = [], model._due
+
+    def watched_due():  # the day's groups, each stage's, as the journey gets them
+        today = due()
+        groups.extend(ids.copy() for ids in today.values())
+        return today
+
+    model._due = watched_due
     for _ in range(60):
         model.step()
     assert sum(len(g) for g in groups) > 3000

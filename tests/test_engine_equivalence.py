@@ -9,12 +9,13 @@ under Z_MAX (Bonferroni-style: about a 1 % chance in all of a false alarm with t
 estimates) when the engines agree; a deliberate change to one rule must push some |z| over it.
 """
 
+import numba
 import numpy as np
 import pandas as pd
 import pytest
 
 import sim
-from sim import rules
+from sim import kernels, rules
 from sim.engine import ArrayMarketModel
 
 SCENARIOS = ("baseline", "quality_crisis", "review_prompts", "hype_vs_reality", "service_recovery")
@@ -72,6 +73,16 @@ def test_a_changed_rule_in_one_engine_is_caught(agent_runs, monkeypatch):
         return share(propensity, talk_weight, satisfied, 1.0, review_prompting)
 
     monkeypatch.setattr(rules, "share_probabilities", without_the_four_times_rule)
+    # The array engine runs the rules compiled (sim.kernels, from sim/rules.py): compile its sharing
+    # afresh with the changed rule (numba reads a kernel's globals when it compiles it).
+    compiled_share = kernels.share_probabilities
+
+    def compiled_without(propensity, talk_weight, satisfied, negative_multiplier, review_prompting):
+        return compiled_share(propensity, talk_weight, satisfied, 1.0, review_prompting)
+
+    monkeypatch.setattr(kernels, "share_probabilities", numba.njit(compiled_without))
+    monkeypatch.setattr(kernels, "share_day", numba.njit(kernels.share_day.py_func))
+    monkeypatch.setattr(kernels, "from_the_shelf", numba.njit(kernels.from_the_shelf.py_func))
     agent, cols = agent_runs["baseline"]
     array, _ = window_means("baseline", "array")
     z = welch_z(agent, array)
@@ -80,5 +91,9 @@ def test_a_changed_rule_in_one_engine_is_caught(agent_runs, monkeypatch):
 
 
 def test_the_array_engine_calls_the_shared_rule():
-    """The perturbation above reaches the array engine through sim.rules, not a copy of the rule."""
-    assert ArrayMarketModel._share.__code__.co_names.count("share_probabilities") == 1
+    """The array engine's sharing is the rule of sim.rules compiled, not a copy of it: the kernel
+    compiles ``rules.share_probabilities`` itself, and the day's stages call it through ``share_day``."""
+    assert kernels.share_probabilities.py_func is rules.share_probabilities
+    assert "share_probabilities" in kernels.share_day.py_func.__code__.co_names
+    assert "share_day" in kernels.from_the_shelf.py_func.__code__.co_names
+    assert "from_the_shelf" in ArrayMarketModel._journey.__code__.co_names
