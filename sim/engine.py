@@ -223,12 +223,10 @@ class ArrayMarketModel(Market):
         if count == 1:
             calendar.setdefault(today + int(wait[0]), []).append(ids)
             return
-        # ids stay in order within each day (a stable sort: the same order whatever the algorithm); the
-        # waits of many as small integers sort by radix, several times faster than 64-bit ones.
-        order = np.argsort(wait.astype(np.uint16) if count > 256 and wait.max() < 2**16 else wait, kind="stable")
-        wait, ids = wait[order], ids[order]
-        cuts = (np.flatnonzero(wait[1:] != wait[:-1]) + 1).tolist()
-        for start, end, day in zip([0, *cuts], [*cuts, count], (wait[[0, *cuts]] + today).tolist()):
+        # Each day's group keeps the ids' order (a stable sort by wait, compiled: a counting sort).
+        ids, waits, starts = kernels.by_wait(ids, wait)
+        starts = starts.tolist()
+        for day, start, end in zip((waits + today).tolist(), starts, starts[1:] + [count]):
             calendar.setdefault(day, []).append(ids[start:end])
 
     def _due(self) -> dict[int, np.ndarray]:

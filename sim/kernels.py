@@ -533,3 +533,35 @@ def from_the_shelf(rng, n, loyal, loyal_brand, others, weights, u_choice, stage,
         _enter(sharing, DORMANT, stage, stage_count)
     return (walked, buyers, use_days, teller[:shared], told_brand[:shared], stars[:shared], told[:shared],
             posted[:shared])
+
+
+@_jit
+def by_wait(ids, wait):
+    """``ids`` in order of ``wait`` (a stable sort: in each day's group the ids keep their order), the
+    distinct waits, and where each one's group starts. A counting sort: waits are small integers."""
+    count = len(ids)
+    top = wait.max()
+    if top > 8 * count + 4096:  # a far tail: a merge sort (stable) costs less than a count per day
+        order = np.argsort(wait, kind="mergesort")
+        ordered, waits = ids[order], wait[order]
+    else:
+        starts = np.zeros(top + 2, dtype=np.int64)
+        for w in wait:
+            starts[w + 1] += 1
+        for w in range(1, top + 2):
+            starts[w] += starts[w - 1]
+        ordered, waits = np.empty(count, dtype=ids.dtype), np.empty(count, dtype=wait.dtype)
+        for i in range(count):
+            at = starts[wait[i]]
+            ordered[at], waits[at] = ids[i], wait[i]
+            starts[wait[i]] = at + 1
+    groups = 1
+    for i in range(1, count):
+        groups += waits[i] != waits[i - 1]
+    distinct, first = np.empty(groups, dtype=np.int64), np.empty(groups, dtype=np.int64)
+    distinct[0], first[0], g = waits[0], 0, 1
+    for i in range(1, count):
+        if waits[i] != waits[i - 1]:
+            distinct[g], first[g] = waits[i], i
+            g += 1
+    return ordered, distinct, first
