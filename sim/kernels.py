@@ -169,18 +169,6 @@ def thinned_picks(rng, offsets, hows, scales, batches, ratio, members, kept_coun
     return out[:size]
 
 
-@_jit
-def thin(picks, u, ratio, members):
-    """``members[picks[u < ratio[picks]]]``: the picks kept with their own chance over the group's largest."""
-    out = np.empty(len(picks), dtype=members.dtype)
-    kept = 0
-    for i in range(len(picks)):
-        if u[i] < ratio[picks[i]]:
-            out[kept] = members[picks[i]]
-            kept += 1
-    return out[:kept]
-
-
 # --- the journey ------------------------------------------------------------------------------
 
 @_jit

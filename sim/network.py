@@ -207,7 +207,8 @@ def bernoulli_plan(count: int, chance: float) -> tuple[int, float, int]:
     # Geometric gaps by inversion, floor(E / -log(1 - p)) + 1 of standard exponentials E, in floating
     # point: a tiny chance gives gaps far beyond ``count`` (NumPy's integer geometric draws overflow
     # there), and an infinite gap is a gap past the end.
-    scale = -1.0 / np.log1p(-chance)
+    with np.errstate(over="ignore") if chance < 1e-300 else contextlib.nullcontext():  # 1 / a subnormal: inf
+        scale = -1.0 / np.log1p(-chance)
     expected = count * chance
     batch = int(min(expected + 5 * expected ** 0.5 + 16, 2**26))
     return GAPS if count <= 2**53 else LONG_GAPS, float(scale), batch
