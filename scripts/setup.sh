@@ -21,3 +21,5 @@ if [ ! -x .venv/bin/python ] || ! .venv/bin/python -c 'import sys; sys.exit(sys.
 fi
 .venv/bin/python -m pip install --quiet --upgrade pip
 .venv/bin/python -m pip install --quiet -e ".[test]"
+# The array engine's compiled loops (numba): compiled once here, cached next to the code.
+.venv/bin/python -c 'import sim.kernels; sim.kernels.warm()'

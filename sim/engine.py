@@ -329,18 +329,7 @@ class ArrayMarketModel(Market):
         """The dormant whose need comes round today (a daily chance, drawn for the few it picks) or
         whom an ad or a story triggered; each once, in id order."""
         picked = kernels.thinned_picks(self.rng, *self.need_strata, np.empty(len(self.need_strata[1]), np.int64))
-        picked = np.sort(picked) if len(self.need_strata[1]) > 1 else picked
-        woken = picked[(self.stage[picked] == DORMANT) & self.cycling[picked]]
-        triggered = np.concatenate(triggered)
-        triggered = triggered[self.stage[triggered] == DORMANT]
-        if not len(triggered):
-            return woken
-        triggered = np.sort(triggered)
-        triggered = triggered[np.concatenate(([True], triggered[1:] != triggered[:-1]))]
-        if len(woken):
-            at = np.minimum(np.searchsorted(woken, triggered), len(woken) - 1)
-            triggered = triggered[woken[at] != triggered]
-        return np.sort(np.concatenate([woken, triggered]), kind="stable")  # two runs in id order: a merge
+        return kernels.wake(picked, np.concatenate(triggered).astype(np.int64, copy=False), self.stage, self.cycling)
 
     def _hear_stories(self) -> np.ndarray:
         """Yesterday's stories: awareness, attitude, maybe a new journey; who was triggered."""
@@ -349,25 +338,10 @@ class ArrayMarketModel(Market):
         if not len(listener):
             return _EMPTY
         p = self.params
-        # Stories are heard in the order told: one round per story a listener heard tonight.
-        order = np.argsort(listener, kind="stable")
-        listener, brand, stars = listener[order], brand[order], stars[order]
-        first = np.concatenate(([True], listener[1:] != listener[:-1]))
-        if first.all():
-            rounds = [slice(None)]
-        else:
-            group_start = np.maximum.accumulate(np.where(first, np.arange(len(listener)), 0))
-            rank = np.arange(len(listener)) - group_start
-            by_rank = np.argsort(rank, kind="stable")
-            bounds = np.searchsorted(rank[by_rank], np.arange(rank.max() + 2)).tolist()
-            rounds = [by_rank[bounds[r]:bounds[r + 1]] for r in range(len(bounds) - 1)]
-        signal = rules.stars_signal(stars)
-        for take in rounds:
-            who = listener[take]
-            flat = who * self.n_brands + brand[take]
-            weight = p["wom.weight"] * self.susceptibility[who]
-            was = self.attitude.reshape(-1)[flat]
-            self._know(flat, brand[take], rules.move_attitude(was, signal[take], weight), was=was)
+        # Stories are heard in the order told: one round per story a listener heard tonight (compiled).
+        listener = kernels.hear_stories(listener.astype(np.int64, copy=False), brand, stars, self.n_brands,
+                                        self.susceptibility, float(p["wom.weight"]), self.aware.reshape(-1),
+                                        self.attitude.reshape(-1), self.aware_count, self.attitude_sum)
         return listener[self.rng.random(len(listener)) < p["wom.trigger"]]
 
     def _see_ads(self) -> np.ndarray:
@@ -493,10 +467,9 @@ class ArrayMarketModel(Market):
             story = np.repeat(np.arange(len(teller)), count)
             others = self.rng.integers(0, max(contacts.size - 1, 1), size=len(story))
             audience = others + (others >= teller[story])  # uniform over everyone but the teller
-        else:
-            start, count = contacts.indptr[teller], contacts.indptr[teller + 1] - contacts.indptr[teller]
-            story = np.repeat(np.arange(len(teller)), count)
-            offset = np.arange(len(story)) - np.repeat(np.cumsum(count) - count, count)
-            audience = contacts.indices[start[story] + offset]
-        met = self.rng.random(len(audience)) < self.meeting[audience]
-        self.inbox = (audience[met], brand[story[met]], stars[story[met]])
+            met = self.rng.random(len(audience)) < self.meeting[audience]
+            self.inbox = (audience[met], brand[story[met]], stars[story[met]])
+        else:  # each teller's contacts in the network's order, each meets the story or not (compiled)
+            contacts_told = int((contacts.indptr[teller + 1] - contacts.indptr[teller]).sum())
+            self.inbox = kernels.meet_stories(teller, brand, stars, contacts.indptr, contacts.indices,
+                                              self.rng.random(contacts_told), self.meeting)

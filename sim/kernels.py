@@ -40,6 +40,15 @@ from . import network, rules
 warnings.filterwarnings("ignore", category=NumbaExperimentalFeatureWarning)
 
 
+def warm() -> None:
+    """Compile every loop now (a few days of a small array market) rather than in a user's first run:
+    about 20 seconds the first time, then loaded from the cache in a fraction of a second."""
+    from . import api
+
+    api.run("baseline", steps=5, overrides={"engine": "array", "population.size": 200, "market.burn_in_days": 60,
+                                            "awareness.memory_days": 30})
+
+
 # --- the cache: keyed on this file and on rules.py --------------------------------------
 
 @functools.lru_cache(maxsize=None)
@@ -553,3 +562,86 @@ def by_wait(ids, wait):
             distinct[g], first[g] = waits[i], i
             g += 1
     return ordered, distinct, first
+
+
+# --- stories, waking up -------------------------------------------------------------------------
+
+@_jit
+def hear_stories(listener, brand, stars, n, susceptibility, weight, aware, attitude, aware_count, attitude_sum):
+    """Yesterday's stories heard (each listener's in the order told, a round per story: what a vectorised
+    day did, round by round): the brand known, the attitude moved toward what the stars say, each round's
+    change added to the aware's attitude sum per brand. Returns the listeners, in id order (one per story)."""
+    order = np.argsort(listener, kind="mergesort")  # stable: each listener's stories in the order told
+    listener, brand, stars = listener[order], brand[order], stars[order]
+    count = len(listener)
+    firsts = np.empty(count + 1, dtype=np.int64)
+    groups, longest = 0, 0
+    for i in range(count):
+        if i == 0 or listener[i] != listener[i - 1]:
+            firsts[groups] = i
+            groups += 1
+    firsts[groups] = count
+    for g in range(groups):
+        longest = max(longest, firsts[g + 1] - firsts[g])
+    change = np.zeros(n)
+    for story in range(longest):  # a round: each listener's story-th story
+        change[:] = 0.0
+        for g in range(groups):
+            i = firsts[g] + story
+            if i >= firsts[g + 1]:
+                continue
+            who, told = listener[i], brand[i]
+            pair = who * n + told
+            was = attitude[pair]
+            now = move_attitude(was, stars_signal(stars[i]), weight * susceptibility[who])
+            attitude[pair] = now
+            if not aware[pair]:
+                aware[pair] = True
+                aware_count[told] += 1
+            change[told] += now - was
+        for b in range(n):
+            attitude_sum[b] += change[b]
+    return listener
+
+
+@_jit
+def wake(picked, triggered, stage, cycling):
+    """Who starts a journey today, each once, in id order: the dormant whose need came round (``picked``,
+    if they have the category's purchase cycle) and the dormant an ad or a story triggered."""
+    picked = np.sort(picked)
+    triggered = np.sort(triggered)
+    woken = np.empty(len(picked) + len(triggered), dtype=np.int64)
+    count, i, j = 0, 0, 0
+    while i < len(picked) or j < len(triggered):  # a merge of the two sorted lists, each id once
+        if j >= len(triggered) or (i < len(picked) and picked[i] <= triggered[j]):
+            who, by_need = picked[i], True
+            i += 1
+        else:
+            who, by_need = triggered[j], False
+            j += 1
+        if stage[who] != DORMANT or (by_need and not cycling[who]) or (count > 0 and woken[count - 1] == who):
+            continue
+        woken[count] = who
+        count += 1
+    return woken[:count]
+
+
+@_jit
+def meet_stories(teller, brand, stars, indptr, indices, u, meeting):
+    """Tonight's stories on the network: each teller's story reaches each of its contacts who meets it
+    (a uniform draw each, contact by contact, teller by teller, under ``rules.meeting_probability``'s
+    chance ``meeting``). Returns (listener, brand, stars) of the stories met."""
+    count = 0
+    for t in teller:
+        count += indptr[t + 1] - indptr[t]
+    listener = np.empty(count, dtype=np.int64)
+    heard_brand, heard_stars = np.empty(count, dtype=brand.dtype), np.empty(count, dtype=stars.dtype)
+    met, k = 0, 0
+    for s in range(len(teller)):
+        for e in range(indptr[teller[s]], indptr[teller[s] + 1]):
+            contact = indices[e]
+            if u[k] < meeting[contact]:
+                listener[met], heard_brand[met], heard_stars[met] = contact, brand[s], stars[s]
+                met += 1
+            k += 1
+    return listener[:met], heard_brand[:met], heard_stars[:met]
