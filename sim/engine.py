@@ -27,6 +27,11 @@ over, and each consumer still has its own independent chance each day, as in the
 * The record keeps running stage counts and, per brand, the count of the aware and the sum of
   their attitudes, updated where they change.
 
+The inner loops are compiled (:mod:`sim.kernels`, numba): the rules of :mod:`sim.rules` compiled from
+the same functions, the draws from the same generator in the same order as the NumPy code they
+replaced (the recorded tables stayed the same bytes). Here the day is put together: who is due, the
+calendar, the counts recorded, the sums kept.
+
 What a day does, in the per-agent engine's order: yesterday's stories are heard, today's ads are
 seen (both may trigger a dormant consumer's journey), every consumer whose stage action is due
 acts, and tonight the shared experiences are delivered. The random stream is not the per-agent

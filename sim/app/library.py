@@ -21,6 +21,7 @@ from ..params import ScenarioError
 from ..scenario import Scenario, loads, read_text, to_document
 
 LIBRARY_ENV = "MOMENTSIM_LIBRARY"  # set by `momentsim ui --library DIR` (serve.py)
+SCENARIO_ENV = "MOMENTSIM_SCENARIO"  # the scenario the page opens with: set by `momentsim ui SCENARIO` (serve.py)
 DEFAULT_DIR = Path.home() / ".momentsim" / "library"
 NAME = re.compile(r"[^A-Za-z0-9_-]+")
 

@@ -27,14 +27,18 @@ from solara.components.input import use_change
 from ipyvuetify import VuetifyTemplate
 import traitlets
 
+from .. import kernels
 from ..params import ScenarioError
 from ..scenario import EVENT_LEVERS, shipped
 from . import words
-from .library import Library
+from .library import SCENARIO_ENV, Library
 from .state import (BRAND_LEVERS, MARKET_LEVERS, REDRAW_INTERVAL, SETUP_KEYS, SPEEDS, Frame, Session, lever_key,
                     schema_of, show)
 
-SCENARIO_ENV = "MOMENTSIM_SCENARIO"  # set by `momentsim ui SCENARIO` (serve.py)
+# The array engine's compiled loops, loaded (or, on a fresh install, compiled) once as the server starts
+# rather than in a user's first array-engine run: their memory is the server's from the start.
+kernels.warm()
+
 MINE = "my library: "  # how the picker shows a library entry
 
 CSS = """

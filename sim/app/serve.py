@@ -15,8 +15,7 @@ import sys
 from pathlib import Path
 
 from .. import api
-from .library import DEFAULT_DIR, LIBRARY_ENV
-from .page import SCENARIO_ENV
+from .library import DEFAULT_DIR, LIBRARY_ENV, SCENARIO_ENV
 
 
 def command(host: str, port: int) -> list[str]:
