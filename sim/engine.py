@@ -139,7 +139,6 @@ class ArrayMarketModel(Market):
         # A stage of geometric length: each member leaves it with the stage's daily chance, so the day
         # one acts on it is drawn on entering (geometric, memoryless: the same law as a daily draw);
         # per stage, day -> the groups due to act that day.
-        self.leave_chance = {ZMOT: self.leave_research, SMOT: self.leave_experience}
         self.calendar: dict[int, dict[int, list[np.ndarray]]] = {ZMOT: {}, SMOT: {}}
         self.clock = 0  # days lived, burn-in included (the calendar's days: day_number skips day 0)
         self.inbox = (_EMPTY, _EMPTY, _EMPTY)  # (listener, brand, stars) of tonight's stories
@@ -206,21 +205,18 @@ class ArrayMarketModel(Market):
                 for members, _ in strata(self.attention, self.AD_STRATUM_RATIO, self.AD_STRATUM_WASTE / rate)]
 
     def _move(self, ids: np.ndarray, stage: int) -> None:
-        """Put consumers (all in one stage today) into ``stage``: they act on it from tomorrow."""
+        """Put consumers (all in one stage today) into a one-day ``stage``: they act on it tomorrow."""
         count = len(ids)
         if not count:
             return
         self.stage_count[int(self.stage[ids[0]])] -= count
         self.stage_count[stage] += count
         self.stage[ids] = stage
-        if stage not in self.calendar:
-            self.tomorrow[stage].append(ids)
-            return
-        # Due on day today + G, G geometric (>= 1): from tomorrow, each day's chance of leaving.
-        self._schedule(ids, self.rng.geometric(self.leave_chance[stage], count), stage)
+        self.tomorrow[stage].append(ids)
 
     def _schedule(self, ids: np.ndarray, wait: np.ndarray, stage: int) -> None:
-        """Enter consumers into a stage of geometric length's calendar: each acts on it ``wait`` days from today."""
+        """Enter consumers into a stage of geometric length's calendar: each acts on it ``wait`` days from
+        today (drawn on entering, geometric: from tomorrow, each day's chance of leaving)."""
         count = len(ids)
         if not count:
             return
@@ -256,15 +252,6 @@ class ArrayMarketModel(Market):
             else:  # one move's group: one or two runs in id order, which a merge sort joins in a pass or two
                 due[stage] = np.sort(parts[0], kind="stable")
         return due
-
-    def _wait_for_need(self, ids: np.ndarray) -> None:
-        """Dormant until the purchase cycle comes round (drawn daily in :meth:`_wake`) or a trigger."""
-        count = len(ids)
-        if not count:
-            return
-        self.stage_count[int(self.stage[ids[0]])] -= count
-        self.stage_count[DORMANT] += count
-        self.stage[ids] = DORMANT
 
     def _know(self, flat: np.ndarray, brand, attitude: np.ndarray, aware=True, was=None) -> None:
         """Set awareness and attitude of (consumer, brand) pairs (each pair once), keeping the sums.
@@ -326,9 +313,6 @@ class ArrayMarketModel(Market):
                        self.attitude.reshape(-1), lost, change)
         self.aware_count -= lost
         self.attitude_sum += change
-
-    def _unknow(self, flat: np.ndarray) -> None:
-        self._know(flat, flat % self.n_brands, np.zeros(len(flat)), np.zeros(len(flat), dtype=bool))
 
     def _wake(self, triggered: list[np.ndarray]) -> np.ndarray:
         """The dormant whose need comes round today (a daily chance, drawn for the few it picks) or

@@ -34,6 +34,7 @@ from numba.core.errors import NumbaExperimentalFeatureWarning
 from numba.extending import overload
 
 from . import network, rules
+from .agents import Stage
 
 # The rules test their argument with isinstance (a float for one consumer, an array for many), which
 # numba compiles by pruning the branch not taken, and calls an experimental feature.
@@ -389,8 +390,7 @@ def forget(flat, n, aware, purchases, attitude, lost, change):
 
 
 # --- the day's stages, from Stimulus to the shelf and from the shelf to sharing ---------------------
-# Stage numbers (sim.agents.Stage): Dormant, Stimulus, ZMOT, FMOT, SMOT, UMOT.
-DORMANT, STIMULUS, ZMOT, FMOT, SMOT, UMOT = 0, 1, 2, 3, 4, 5
+DORMANT, STIMULUS, ZMOT, FMOT, SMOT, UMOT = (int(s) for s in Stage)  # compiled in as constants
 
 
 @_jit
