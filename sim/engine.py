@@ -253,36 +253,20 @@ class ArrayMarketModel(Market):
                 due[stage] = np.sort(parts[0], kind="stable")
         return due
 
-    def _know(self, flat: np.ndarray, brand, attitude: np.ndarray, aware=True, was=None) -> None:
-        """Set awareness and attitude of (consumer, brand) pairs (each pair once), keeping the sums.
-
-        ``aware``: True (now aware), flags, or None (all aware already: only attitudes change).
-
-        ``flat`` indexes the pairs in the flat (consumers x brands) arrays, ``consumer * brands + brand``.
-        An unaware consumer's attitude is 0 (it is only ever moved once aware), so the sum of the
-        aware's attitudes changes by the new attitude less the old (``was``, if already gathered).
-        """
-        aware_flat, attitude_flat = self.aware.reshape(-1), self.attitude.reshape(-1)
-        if was is None:
-            was = attitude_flat[flat]
-        attitude_flat[flat] = attitude
-        total, gained = attitude - was, None
-        if aware is not None:
-            was_aware = aware_flat[flat]
-            aware_flat[flat] = aware
-            if aware is True:
-                gained = ~was_aware
-            else:
-                gained = aware.astype(np.int64) - was_aware
-                total = np.where(aware, attitude, 0.0) - was
-        if isinstance(brand, int):  # one brand (a Python int); else each pair's brand
-            if gained is not None:
-                self.aware_count[brand] += int(np.count_nonzero(gained) if gained.dtype == bool else gained.sum())
-            self.attitude_sum[brand] += total.sum()
-        else:
-            if gained is not None:
-                self.aware_count += np.bincount(brand, weights=gained, minlength=self.n_brands).astype(np.int64)
-            self.attitude_sum += np.bincount(brand, weights=total, minlength=self.n_brands)
+    def _ads_seen(self, flat: np.ndarray, per_brand: list[int]) -> None:
+        """Ads seen by (consumer, brand) pairs (indexes into the flat (consumers x brands) arrays), brand by
+        brand (``per_brand`` of them each): the pair is aware, the day kept, the attitude moved toward +1
+        (compiled, ``rules.move_attitude``); the aware's count and attitude sum kept per brand."""
+        change, gained = np.empty(len(flat)), np.zeros(self.n_brands, dtype=np.int64)
+        kernels.see_ads(flat, self.n_brands, self.aware.reshape(-1), self.last_ad.reshape(-1),
+                        self.attitude.reshape(-1), int(self.day_number), float(self.params["ads.persuasion"]),
+                        change, gained)
+        self.aware_count += gained
+        start = 0
+        for b, count in enumerate(per_brand):
+            if count:
+                self.attitude_sum[b] += change[start:start + count].sum()
+            start += count
 
     # --- one day ----------------------------------------------------------------------
 
@@ -298,10 +282,7 @@ class ArrayMarketModel(Market):
         return self.stage[ids] == DORMANT
 
     def _ad_seen(self, ids: np.ndarray, brand: int) -> None:
-        flat = ids * self.n_brands + brand
-        self.last_ad.reshape(-1)[flat] = self.day_number
-        was = self.attitude.reshape(-1)[flat]
-        self._know(flat, brand, rules.move_attitude(was, 1.0, self.params["ads.persuasion"]), aware=None, was=was)
+        self._ads_seen(ids * self.n_brands + brand, [len(ids) if b == brand else 0 for b in range(self.n_brands)])
 
     def _forget(self) -> None:
         """Awareness fades (:meth:`Market._forget`), compiled."""
@@ -343,26 +324,17 @@ class ArrayMarketModel(Market):
         chance over it. (The per-agent engine draws the same: first whether any ad is seen, then
         which brands', conditionally.)
         """
-        p, n, rng, k = self.params, self.n_brands, self.rng, kernels
+        n = self.n_brands
         # The (consumer, brand) pairs of the ads seen today, brand by brand.
         kept = np.empty(len(self.ad_strata_brand), dtype=np.int64)
-        flat = k.thinned_picks(rng, *self.ad_strata, kept)
+        flat = kernels.thinned_picks(self.rng, *self.ad_strata, kept)
+        if not len(flat):
+            return _EMPTY
         per_brand = [0] * n
         for b, count in zip(self.ad_strata_brand, kept.tolist()):
             per_brand[b] += count
-        if not len(flat):
-            return _EMPTY
-        # Each pair's day and attitude (rules.move_attitude toward +1), and the change, summed per brand.
-        change, gained = np.empty(len(flat)), np.zeros(n, dtype=np.int64)
-        k.see_ads(flat, n, self.aware.reshape(-1), self.last_ad.reshape(-1), self.attitude.reshape(-1),
-                  self.day_number, p["ads.persuasion"], change, gained)
-        self.aware_count += gained
-        start = 0
-        for b, count in enumerate(per_brand):
-            if count:
-                self.attitude_sum[b] += change[start:start + count].sum()
-            start += count
-        return flat[rng.random(len(flat)) < p["journey.ad_trigger"]] // n
+        self._ads_seen(flat, per_brand)
+        return flat[self.rng.random(len(flat)) < self.params["journey.ad_trigger"]] // n
 
     def _journey(self, due: dict[int, np.ndarray]) -> None:
         """Every group acts on its stage, in the journey's order: Stimulus (a satisfied customer may go

@@ -3,13 +3,16 @@ of a NumPy pass (and a temporary array) per operation.
 
 What a loop does to one consumer is a rule of :mod:`sim.rules`, compiled from the very function the
 per-agent engine calls on Python floats (one rule, one place): numba compiles ``rules.move_attitude``,
-``rules.stars`` and the others as they are written, with the two helpers that switch between a float
-and an array (``rules._clip``, ``rules._exp``) given their float form here.
+``rules.stars`` and the others as they are written, with the helper that switches between a float
+and an array (``rules._clip``) given its float form here.
 
-Random draws stay with the engine, in NumPy, in the same order and numbers as a day without these
-loops: a loop only does the arithmetic between draws, element by element, in the order NumPy does it
-(IEEE arithmetic, no fused multiply-adds, no reassociation). Sums that feed the recorded columns are
-left to NumPy, whose pairwise summation a plain loop would not repeat to the last bit. So the
+Random draws come from the engine's NumPy ``Generator``, in the same order and numbers as a day
+without these loops: a loop that draws is handed the generator (numba draws NumPy's own streams from
+it), the others get the draws. A loop does the arithmetic element by element, in the order NumPy does
+it (IEEE arithmetic, no fused multiply-adds, no reassociation); the choice's exponential stays NumPy's
+(the engine takes it between two loops: libm's differs in the last bit for some inputs). Sums that
+feed the recorded columns are left to NumPy, whose pairwise summation a plain loop would not repeat
+to the last bit. So the
 recorded tables are the same bytes as those of the NumPy-only engine before these loops (checked on
 every shipped scenario when they were introduced).
 
@@ -95,11 +98,6 @@ def _clip_float(x, low, high):
     def clip(x, low, high):
         return low if x < low else high if x > high else x
     return clip
-
-
-@overload(rules._exp)
-def _exp_float(x):
-    return lambda x: math.exp(x)
 
 
 _jit = functools.partial(numba.njit, cache=True, nogil=True)
