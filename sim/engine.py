@@ -103,6 +103,50 @@ def draw_groups(groups: list[tuple[np.ndarray, float, np.ndarray]]) -> tuple[np.
             np.concatenate([members for members, _, _ in groups]) if groups else _EMPTY)
 
 
+class Calendar:
+    """Who acts on a stage of geometric length which day (the day drawn on entering), for ``size``
+    consumers, each in the stage at most once.
+
+    A ring of ``days`` days in arrays, filled and emptied by compiled loops
+    (:func:`sim.kernels.calendar_add`, :func:`sim.kernels.calendar_take`): a day's members fill blocks
+    of ``width`` ids, chained. Every day but the last partly filled block is full, so
+    ``size / width + days`` blocks always suffice. The rare wait beyond the ring is kept by day in
+    ``later``.
+    """
+
+    def __init__(self, size: int, days: int = 4096, width: int = 64):
+        blocks = size // width + days + 1
+        self.head = np.full(days, -1, dtype=np.int64)
+        self.size = np.zeros(days, dtype=np.int64)
+        self.block = np.empty((blocks, width), dtype=np.int64)
+        self.fill = np.zeros(blocks, dtype=np.int64)
+        self.link = np.empty(blocks, dtype=np.int64)
+        self.free, self.top = np.arange(blocks, dtype=np.int64), np.array([blocks], dtype=np.int64)
+        self.later: dict[int, list[np.ndarray]] = {}
+
+    def _arrays(self) -> tuple[np.ndarray, ...]:
+        return self.head, self.size, self.block, self.fill, self.link, self.free, self.top
+
+    def add(self, ids: np.ndarray, wait: np.ndarray, today: int) -> None:
+        """``ids`` (in id order) are due ``wait`` days from ``today`` (at least one day)."""
+        far = kernels.calendar_add(ids, wait, today, *self._arrays())
+        if far < 0:
+            raise RuntimeError("a consumer entered a stage it was already in")
+        if far:
+            far = wait >= len(self.head)
+            days = wait[far] + today
+            order = np.argsort(days, kind="stable")
+            distinct, starts = np.unique(days[order], return_index=True)
+            for day, group in zip(distinct.tolist(), np.split(ids[far][order], starts[1:])):
+                self.later.setdefault(day, []).append(group)
+
+    def take(self, day: int) -> np.ndarray:
+        """Who is due on ``day``, in id order: each day is taken once, in turn."""
+        due = kernels.calendar_take(day, *self._arrays())
+        later = self.later.pop(day, None)
+        return np.sort(np.concatenate([due, *later]) if later else due)
+
+
 class ArrayMarketModel(Market):
     """The market with the population held in arrays: the same scenario, rules and recorded table.
 
@@ -137,9 +181,8 @@ class ArrayMarketModel(Market):
         # Who acts on a stage tomorrow (one-day stages), and who is in a stage of geometric length.
         self.tomorrow: dict[int, list[np.ndarray]] = {STIMULUS: [], FMOT: [], UMOT: []}
         # A stage of geometric length: each member leaves it with the stage's daily chance, so the day
-        # one acts on it is drawn on entering (geometric, memoryless: the same law as a daily draw);
-        # per stage, day -> the groups due to act that day.
-        self.calendar: dict[int, dict[int, list[np.ndarray]]] = {ZMOT: {}, SMOT: {}}
+        # one acts on it is drawn on entering (geometric, memoryless: the same law as a daily draw).
+        self.calendar = {ZMOT: Calendar(n), SMOT: Calendar(n)}
         self.clock = 0  # days lived, burn-in included (the calendar's days: day_number skips day 0)
         self.inbox = (_EMPTY, _EMPTY, _EMPTY)  # (listener, brand, stars) of tonight's stories
         self.outbox: list[tuple[np.ndarray, ...]] = []
@@ -217,18 +260,8 @@ class ArrayMarketModel(Market):
     def _schedule(self, ids: np.ndarray, wait: np.ndarray, stage: int) -> None:
         """Enter consumers into a stage of geometric length's calendar: each acts on it ``wait`` days from
         today (drawn on entering, geometric: from tomorrow, each day's chance of leaving)."""
-        count = len(ids)
-        if not count:
-            return
-        calendar, today = self.calendar[stage], self.clock
-        if count == 1:
-            calendar.setdefault(today + int(wait[0]), []).append(ids)
-            return
-        # Each day's group keeps the ids' order (a stable sort by wait, compiled: a counting sort).
-        ids, waits, starts = kernels.by_wait(ids, wait)
-        starts = starts.tolist()
-        for day, start, end in zip((waits + today).tolist(), starts, starts[1:] + [count]):
-            calendar.setdefault(day, []).append(ids[start:end])
+        if len(ids):
+            self.calendar[stage].add(ids, wait, self.clock)
 
     def _due(self) -> dict[int, np.ndarray]:
         """Per stage, who acts on it today: all who entered a one-day stage yesterday; in a stage of
@@ -244,13 +277,7 @@ class ArrayMarketModel(Market):
             due[stage] = np.sort(np.concatenate(parts)) if len(parts) > 1 else parts[0] if parts else _EMPTY
             self.tomorrow[stage] = []
         for stage, calendar in self.calendar.items():
-            parts = calendar.pop(self.clock, None)
-            if parts is None:
-                due[stage] = _EMPTY
-            elif len(parts) > 1:
-                due[stage] = np.sort(np.concatenate(parts))
-            else:  # one move's group: one or two runs in id order, which a merge sort joins in a pass or two
-                due[stage] = np.sort(parts[0], kind="stable")
+            due[stage] = calendar.take(self.clock)
         return due
 
     def _ads_seen(self, flat: np.ndarray, per_brand: list[int]) -> None:

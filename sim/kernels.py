@@ -531,38 +531,49 @@ def from_the_shelf(rng, n, loyal, loyal_brand, others, weights, u_choice, stage,
 
 
 @_jit
-def by_wait(ids, wait):
-    """``ids`` in order of ``wait`` (a stable sort: in each day's group the ids keep their order), the
-    distinct waits, and where each one's group starts. A counting sort: waits are small integers."""
-    count = len(ids)
-    top = wait.max()
-    if top > 8 * count + 4096:  # a far tail: a merge sort (stable) costs less than a count per day
-        order = np.argsort(wait, kind="mergesort")
-        ordered, waits = ids[order], wait[order]
-    else:
-        starts = np.zeros(top + 2, dtype=np.int64)
-        for w in wait:
-            starts[w + 1] += 1
-        for w in range(1, top + 2):
-            starts[w] += starts[w - 1]
-        ordered, waits = np.empty(count, dtype=ids.dtype), np.empty(count, dtype=wait.dtype)
-        for i in range(count):
-            at = starts[wait[i]]
-            ordered[at], waits[at] = ids[i], wait[i]
-            starts[wait[i]] = at + 1
-    groups = 1
-    for i in range(1, count):
-        groups += waits[i] != waits[i - 1]
-    distinct, first = np.empty(groups, dtype=np.int64), np.empty(groups, dtype=np.int64)
-    distinct[0], first[0], g = waits[0], 0, 1
-    for i in range(1, count):
-        if waits[i] != waits[i - 1]:
-            distinct[g], first[g] = waits[i], i
-            g += 1
-    return ordered, distinct, first
+def calendar_add(ids, wait, today, head, size, block, fill, link, free, top):
+    """Enter ``ids`` into the calendar of a stage of geometric length (:class:`sim.engine.Calendar`):
+    each is due ``wait`` days from ``today``. A ring of ``len(head)`` days; a day's members fill
+    blocks of ``block``'s width, chained through ``link`` from ``head[day % len(head)]``, newest
+    first; blocks come from the stack ``free[:top[0]]``. Waits the ring cannot hold are left out.
+    Returns how many were left out, or -1 if the blocks ran out (a consumer entered twice)."""
+    days, width = len(head), block.shape[1]
+    far = 0
+    for i in range(len(ids)):
+        if wait[i] >= days:
+            far += 1
+            continue
+        slot = (today + wait[i]) % days
+        b = head[slot]
+        if b < 0 or fill[b] == width:
+            if top[0] == 0:
+                return -1
+            top[0] -= 1
+            fresh = free[top[0]]
+            link[fresh], fill[fresh] = b, 0
+            head[slot] = b = fresh
+        block[b, fill[b]] = ids[i]
+        fill[b] += 1
+        size[slot] += 1
+    return far
 
 
-# --- stories, waking up -------------------------------------------------------------------------
+@_jit
+def calendar_take(day, head, size, block, fill, link, free, top):
+    """Who is due on ``day`` (:func:`calendar_add`), block by block (NumPy sorts them: faster than a
+    compiled sort); the blocks go back to the stack and the day's slot is free for a later day."""
+    slot = day % len(head)
+    due = np.empty(size[slot], dtype=np.int64)
+    at, b = 0, head[slot]
+    while b >= 0:
+        due[at:at + fill[b]] = block[b, :fill[b]]
+        at += fill[b]
+        free[top[0]] = b
+        top[0] += 1
+        b = link[b]
+    head[slot], size[slot] = -1, 0
+    return due
+
 
 @_jit
 def hear_stories(listener, brand, stars, n, susceptibility, weight, aware, attitude, aware_count, attitude_sum):
