@@ -288,6 +288,11 @@ class ArrayMarketModel(Market):
         kernels.see_ads(flat, self.n_brands, self.aware.reshape(-1), self.last_ad.reshape(-1),
                         self.attitude.reshape(-1), int(self.day_number), float(self.params["ads.persuasion"]),
                         change, gained)
+        self._count_ads(gained, change, per_brand)
+
+    def _count_ads(self, gained: np.ndarray, change: np.ndarray, per_brand: list[int]) -> None:
+        """The aware's count and attitude sum of each brand after ads seen brand by brand (``per_brand``
+        of them each): NumPy's sum of each brand's changes."""
         self.aware_count += gained
         start = 0
         for b, count in enumerate(per_brand):
@@ -351,17 +356,19 @@ class ArrayMarketModel(Market):
         chance over it. (The per-agent engine draws the same: first whether any ad is seen, then
         which brands', conditionally.)
         """
-        n = self.n_brands
-        # The (consumer, brand) pairs of the ads seen today, brand by brand.
-        kept = np.empty(len(self.ad_strata_brand), dtype=np.int64)
-        flat = kernels.thinned_picks(self.rng, *self.ad_strata, kept)
-        if not len(flat):
-            return _EMPTY
-        per_brand = [0] * n
-        for b, count in zip(self.ad_strata_brand, kept.tolist()):
-            per_brand[b] += count
-        self._ads_seen(flat, per_brand)
-        return flat[self.rng.random(len(flat)) < self.params["journey.ad_trigger"]] // n
+        n, p = self.n_brands, self.params
+        # The (consumer, brand) pairs of the ads seen today, brand by brand (compiled: picked, seen, triggering).
+        kept, gained = np.empty(len(self.ad_strata_brand), dtype=np.int64), np.zeros(n, dtype=np.int64)
+        flat, change, triggered = kernels.ads_day(
+            self.rng, *self.ad_strata, kept, n, self.aware.reshape(-1), self.last_ad.reshape(-1),
+            self.attitude.reshape(-1), int(self.day_number), float(p["ads.persuasion"]), gained,
+            float(p["journey.ad_trigger"]))
+        if len(flat):
+            per_brand = [0] * n
+            for b, count in zip(self.ad_strata_brand, kept.tolist()):
+                per_brand[b] += count
+            self._count_ads(gained, change, per_brand)
+        return triggered
 
     def _journey(self, due: dict[int, np.ndarray]) -> None:
         """Every group acts on its stage, in the journey's order: Stimulus (a satisfied customer may go

@@ -197,6 +197,25 @@ def see_ads(flat, n, aware, last_ad, attitude, day, persuasion, change, gained):
 
 
 @_jit
+def ads_day(rng, offsets, hows, scales, batches, ratio, members, kept_counts, n, aware, last_ad, attitude, day,
+            persuasion, gained, trigger):
+    """The day's ads: the (consumer, brand) pairs that see one (:func:`thinned_picks` over the ad strata),
+    what each does (:func:`see_ads`), and the consumers they trigger (a uniform draw per ad seen, after
+    the picks, under ``trigger``). Returns (the pairs, each one's change of attitude, the triggered)."""
+    flat = thinned_picks(rng, offsets, hows, scales, batches, ratio, members, kept_counts)
+    change = np.empty(len(flat))
+    see_ads(flat, n, aware, last_ad, attitude, day, persuasion, change, gained)
+    u = rng.random(len(flat))
+    triggered = np.empty(len(flat), dtype=np.int64)
+    count = 0
+    for i in range(len(flat)):
+        if u[i] < trigger:
+            triggered[count] = flat[i] // n
+            count += 1
+    return flat, change, triggered[:count]
+
+
+@_jit
 def experience_day(ids, n, bought, quality, spread, failure, recovery, z, u_fail, u_complain, u_resolve,
                    expectation, attitude, tolerance, delight, star_step, complaint_rate, recovered_rating,
                    weight, last_brand, satisfied_out, recovered_out, rating_out, brand_counts, star_counts,

@@ -155,6 +155,45 @@ def test_the_compiled_sharing_is_the_rule(seed, count, multiplier):
                                    np.bincount(brand[~told & (prompting[brand] > 0)], minlength=n)])
 
 
+@settings(max_examples=40, deadline=None)
+@given(seed=SEEDS, size=st.integers(1, 3000), brands=st.integers(1, 3), trigger=st.sampled_from([0.0, 0.3, 1.0]))
+def test_the_compiled_ads_are_the_rules(seed, size, brands, trigger):
+    """ads_day: per attention group and brand, the picks thinned to each one's chance, the ads' effect
+    (``rules.move_attitude`` toward +1) and whom they trigger, as NumPy draws and computes them."""
+    from sim.engine import draw_groups, strata
+
+    setup = np.random.default_rng(seed)
+    chance = setup.uniform(0.0, 0.2, (size, brands)) * (setup.random((size, brands)) < 0.9)
+    groups, group_brand = [], []
+    for b in range(brands):
+        for members, top in strata(chance[:, b], 1.25, 50.0):
+            groups.append((members * brands + b, top, chance[members, b] / top))
+            group_brand.append(b)
+    drawn = draw_groups(groups)
+    aware = setup.random(size * brands) < 0.5
+    attitude, last_ad = setup.uniform(-1, 1, size * brands), np.zeros(size * brands, dtype=np.int64)
+    rng = np.random.default_rng(seed + 1)
+    kept, gained = np.empty(len(groups), dtype=np.int64), np.zeros(brands, dtype=np.int64)
+    got_aware, got_attitude, got_last = aware.copy(), attitude.copy(), last_ad.copy()
+    flat, change, triggered = kernels.ads_day(rng, *drawn, kept, brands, got_aware, got_last, got_attitude, 9,
+                                              0.2, gained, trigger)
+
+    numpy_rng = np.random.default_rng(seed + 1)
+    parts = []
+    for members, top, ratio in groups:
+        picks = network.bernoulli_picks(numpy_rng, len(members), top)
+        parts.append(members[picks[numpy_rng.random(len(picks)) < ratio[picks]]])
+    expected = np.concatenate(parts) if parts else np.empty(0, dtype=np.int64)
+    assert np.array_equal(flat, expected)
+    assert np.array_equal(kept, [len(part) for part in parts])
+    moved = rules.move_attitude(attitude[expected], 1.0, 0.2)
+    assert np.array_equal(change, moved - attitude[expected])
+    assert np.array_equal(got_attitude[expected], moved) and got_aware[expected].all() and (got_last[expected] == 9).all()
+    assert np.array_equal(gained, np.bincount(expected[~aware[expected]] % brands, minlength=brands))
+    assert np.array_equal(triggered, expected[numpy_rng.random(len(expected)) < trigger] // brands)
+    assert rng.random() == numpy_rng.random()
+
+
 @settings(max_examples=60, deadline=None)
 @given(seed=SEEDS, size=st.integers(1, 400), days=st.integers(2, 40), width=st.integers(1, 9),
        mean=st.sampled_from([1.5, 7.0, 30.0, 1e6]))
