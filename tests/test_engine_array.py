@@ -196,12 +196,13 @@ def test_ads_are_seen_with_each_brands_chance_independently(monkeypatch):
     for _ in range(days):
         today = np.zeros((20000, 2), dtype=bool)
         calls = []
-        # The compiled loop that applies the ads seen (sim.kernels.see_ads), watched.
-        def watch(flat, n, aware, last_ad, attitude, day, persuasion, change, gained):
+        # The compiled day of ads (sim.kernels.ads_day), watched: the pairs it picked.
+        def watch(*args):
+            flat, change, triggered = kernels.ads_day(*args)
             calls.append(flat.copy())
-            change.fill(0.0)
+            return flat, change, triggered
 
-        monkeypatch.setattr(engine, "kernels", SimpleNamespace(**{**vars(kernels), "see_ads": watch}))
+        monkeypatch.setattr(engine, "kernels", SimpleNamespace(**{**vars(kernels), "ads_day": watch}))
         model._see_ads()
         for flat in calls:
             today[flat // 2, flat % 2] = True
