@@ -365,6 +365,24 @@ def test_scheduled_events_are_listed_marked_and_an_intervention_is_removed_alone
     assert page.problems.console == []
 
 
+def test_a_second_change_during_the_redraw_of_the_first_redraws_to_the_day_one_was_on(page):
+    """Two changes in quick succession: the second lands while the redraw after the first is on its way
+    (20 days a second here) and must still bring both runs back to the day one was on, not stop at the
+    day that redraw had reached."""
+    set_field(page, "steps", "60")
+    run_to_end(page, 60)
+    page.locator(".momentsim-speed").click()
+    page.get_by_role("option", name="20 days/s").click()
+    set_field(page, "brands.ours.price", "11")
+    page.wait_for_selector(".momentsim-comparing")
+    page.wait_for_function("Number(document.querySelector('.momentsim-day').dataset.day) < 60", timeout=WAIT_MS)
+    set_field(page, "brands.ours.review_prompting", "0.3")  # the first redraw is some 3 s from day 60
+    page.wait_for_selector(".momentsim-day[data-day='60'][data-running='false']", timeout=WAIT_MS)
+    page.wait_for_selector(".momentsim-ticker[data-active='false']", state="attached", timeout=WAIT_MS)
+    assert day_shown(page) == 60
+    assert page.problems.console == []
+
+
 SCENARIO = ('steps = 30\nseed = 7\n[about]\ntitle = "Chosen by click"\n'
             'things_to_try = ["Raise brands.ours.price to 12 (seed 003)."]\n'
             '[population]\nsize = 300\n')

@@ -233,6 +233,23 @@ def test_run_state_is_true_and_a_redraw_to_a_day_is_not_a_run():
     assert not session.busy
 
 
+def test_a_redraw_says_which_day_it_is_heading_for_while_it_runs():
+    """A change made while the redraw after an earlier change is still on its way must redraw to the
+    day one was on (the page reads ``redrawing_to``), not to the day that redraw had reached."""
+    session = small()
+    session.set_value("steps", "60")
+    session.speed = 10.0  # 50 days take 5 s: the redraw is certainly still running below
+    done = threading.Event()
+    session.start(lambda frame: None, until=50, on_done=done.set)
+    assert session.redrawing_to == 50 and session.busy
+    session.speed = None
+    assert done.wait(60)
+    assert session.redrawing_to is None and session.day == 50
+    session.start(lambda frame: None, on_done=done.clear)  # Run: playing to the end is not a redraw
+    assert session.redrawing_to is None
+    session.stop(wait=60)
+
+
 def test_typed_values_are_pending_until_applied_and_refusals_are_kept_per_field():
     session = small()
     session.note_typed("brands.ours.review_prompting", "0.4")

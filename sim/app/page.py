@@ -234,7 +234,10 @@ def Page():
     def changed() -> None:
         """A lever or an intervention changed: rerun the what-if to where we were."""
         was_running = session.running
-        day = hub.frame.day if hub.frame is not None else 0
+        # The day one was on: if the redraw after an earlier change is still on its way there (two
+        # interventions added in quick succession), that day, not the day the redraw has reached.
+        heading = session.redrawing_to
+        day = heading if heading is not None else hub.frame.day if hub.frame is not None else 0
         draw(None if was_running else day)
         set_revision(lambda r: r + 1)
 
