@@ -109,13 +109,13 @@ class Calendar:
 
     A ring of ``days`` days in arrays, filled and emptied by compiled loops
     (:func:`sim.kernels.calendar_add`, :func:`sim.kernels.calendar_take`): a day's members fill blocks
-    of ``width`` ids, chained. Every day but the last partly filled block is full, so
-    ``size / width + days`` blocks always suffice. The rare wait beyond the ring is kept by day in
-    ``later``.
+    of ``width`` ids, chained. A day's blocks are full but its newest, and at most ``size`` days hold
+    anyone, so ``size / width + min(days, size)`` blocks always suffice (a small market keeps a
+    small calendar). The rare wait beyond the ring is kept by day in ``later``.
     """
 
     def __init__(self, size: int, days: int = 4096, width: int = 64):
-        blocks = size // width + days + 1
+        blocks = size // width + min(days, size) + 1
         self.head = np.full(days, -1, dtype=np.int64)
         self.size = np.zeros(days, dtype=np.int64)
         self.block = np.empty((blocks, width), dtype=np.int64)
