@@ -122,29 +122,26 @@ class Calendar:
         self.fill = np.zeros(blocks, dtype=np.int64)
         self.link = np.empty(blocks, dtype=np.int64)
         self.free, self.top = np.arange(blocks, dtype=np.int64), np.array([blocks], dtype=np.int64)
-        self.later: dict[int, list[np.ndarray]] = {}
+        self.later: dict[int, list[int]] = {}
 
     def _arrays(self) -> tuple[np.ndarray, ...]:
         return self.head, self.size, self.block, self.fill, self.link, self.free, self.top
 
     def add(self, ids: np.ndarray, wait: np.ndarray, today: int) -> None:
-        """``ids`` (in id order) are due ``wait`` days from ``today`` (at least one day)."""
+        """``ids`` are due ``wait`` days from ``today`` (at least one day)."""
         far = kernels.calendar_add(ids, wait, today, *self._arrays())
         if far < 0:
             raise RuntimeError("a consumer entered a stage it was already in")
         if far:
-            far = wait >= len(self.head)
-            days = wait[far] + today
-            order = np.argsort(days, kind="stable")
-            distinct, starts = np.unique(days[order], return_index=True)
-            for day, group in zip(distinct.tolist(), np.split(ids[far][order], starts[1:])):
-                self.later.setdefault(day, []).append(group)
+            beyond = wait >= len(self.head)
+            for who, day in zip(ids[beyond].tolist(), (wait[beyond] + today).tolist()):
+                self.later.setdefault(day, []).append(who)
 
     def take(self, day: int) -> np.ndarray:
         """Who is due on ``day``, in id order: each day is taken once, in turn."""
         due = kernels.calendar_take(day, *self._arrays())
         later = self.later.pop(day, None)
-        return np.sort(np.concatenate([due, *later]) if later else due)
+        return np.sort(np.concatenate([due, np.array(later, dtype=np.int64)]) if later else due)
 
 
 class ArrayMarketModel(Market):
@@ -280,16 +277,6 @@ class ArrayMarketModel(Market):
             due[stage] = calendar.take(self.clock)
         return due
 
-    def _ads_seen(self, flat: np.ndarray, per_brand: list[int]) -> None:
-        """Ads seen by (consumer, brand) pairs (indexes into the flat (consumers x brands) arrays), brand by
-        brand (``per_brand`` of them each): the pair is aware, the day kept, the attitude moved toward +1
-        (compiled, ``rules.move_attitude``); the aware's count and attitude sum kept per brand."""
-        change, gained = np.empty(len(flat)), np.zeros(self.n_brands, dtype=np.int64)
-        kernels.see_ads(flat, self.n_brands, self.aware.reshape(-1), self.last_ad.reshape(-1),
-                        self.attitude.reshape(-1), int(self.day_number), float(self.params["ads.persuasion"]),
-                        change, gained)
-        self._count_ads(gained, change, per_brand)
-
     def _count_ads(self, gained: np.ndarray, change: np.ndarray, per_brand: list[int]) -> None:
         """The aware's count and attitude sum of each brand after ads seen brand by brand (``per_brand``
         of them each): NumPy's sum of each brand's changes."""
@@ -314,7 +301,11 @@ class ArrayMarketModel(Market):
         return self.stage[ids] == DORMANT
 
     def _ad_seen(self, ids: np.ndarray, brand: int) -> None:
-        self._ads_seen(ids * self.n_brands + brand, [len(ids) if b == brand else 0 for b in range(self.n_brands)])
+        """Remarketing's ads of one brand (compiled, ``rules.move_attitude`` toward +1)."""
+        n, change, gained = self.n_brands, np.empty(len(ids)), np.zeros(self.n_brands, dtype=np.int64)
+        kernels.see_ads(ids * n + brand, n, self.aware.reshape(-1), self.last_ad.reshape(-1), self.attitude.reshape(-1),
+                        int(self.day_number), float(self.params["ads.persuasion"]), change, gained)
+        self._count_ads(gained, change, [len(ids) if b == brand else 0 for b in range(n)])
 
     def _forget(self) -> None:
         """Awareness fades (:meth:`Market._forget`), compiled."""

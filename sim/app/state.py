@@ -136,8 +136,7 @@ class Session:
         # as Run was clicked must not mark the new run as over: the click would look dropped).
         self._state = threading.Lock()
         self._active = False  # True from start() until the run's last frame is handed over
-        self._playing = False  # that run goes on to the last day (Run), not to a given day
-        self._until: int | None = None  # the day a run that is not playing goes to
+        self._until: int | None = None  # the day that run goes to; None: the last day (Run, playing)
         self.live = LiveCharts()
         self.pending: dict[str, str] = {}  # typed in a field, not yet confirmed (Enter or leaving it)
         self.errors: dict[str, str] = {}  # the last refusal of each field, until a value is taken
@@ -476,7 +475,7 @@ class Session:
         Run/Pause button shows. A run that only redraws to the day one was on after a change
         (``start(until=day)``) is :attr:`busy`, not running."""
         with self._state:
-            return self._active and self._playing and not self._stop.is_set()
+            return self._active and self._until is None and not self._stop.is_set()
 
     @property
     def redrawing_to(self) -> int | None:
@@ -484,7 +483,7 @@ class Session:
         otherwise. A further change made meanwhile must redraw to that day, not to the day the redraw
         has reached."""
         with self._state:
-            return self._until if self._active and not self._playing and not self._stop.is_set() else None
+            return self._until if self._active and not self._stop.is_set() else None
 
     @property
     def busy(self) -> bool:
@@ -505,7 +504,7 @@ class Session:
         with self._state:
             self._stop.set()
             stop = self._stop = threading.Event()
-            self._active, self._playing, self._until = True, until is None, until
+            self._active, self._until = True, until
             self._runner = threading.Thread(target=self.run, args=(stop, on_frame, until, on_done),
                                             name="momentsim-run", daemon=True)
         self._runner.start()
